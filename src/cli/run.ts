@@ -1,0 +1,150 @@
+/**
+ * `tsxen run`: boot a kernel on the bare PC and stream its serial console.
+ * The machine runs in slices of simulated time; between slices the event
+ * loop gets a turn (stdin, output flushing), and host time is measured only
+ * for --stats, never shown to the guest.
+ */
+import { readFileSync } from "node:fs";
+import { Pc } from "../machine/pc.js";
+import { LoaderError } from "../machine/boot/elf32.js";
+import { MemoryDisk } from "../machine/devices/block-device.js";
+import { TripleFault } from "../machine/cpu/fault.js";
+import {
+  EXIT_DATAERR, EXIT_IDLE, EXIT_NOINPUT, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, EXIT_USAGE,
+} from "./exit-status.js";
+import { parseArgs, type ParsedArgs } from "./args.js";
+
+/** Simulated cycles per slice: 10 ms of the 2.4 GHz machine. */
+const SLICE_CYCLES = 24_000_000;
+
+function readInput(path: string, what: string): Uint8Array | string {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    return `tsxen: cannot read ${what} '${path}': ${code}`;
+  }
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, {
+      flags: ["stats"],
+      options: ["memory", "disk", "cmdline", "timeout"],
+      repeatable: ["module"],
+    });
+  } catch (e) {
+    process.stderr.write(`tsxen run: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  const [kernelPath, ...extra] = args.positional;
+  if (kernelPath === undefined || extra.length > 0) {
+    process.stderr.write("tsxen run: expected exactly one KERNEL.elf\n");
+    return EXIT_USAGE;
+  }
+  const memoryMiB = Number(args.options.memory ?? "128");
+  if (!Number.isInteger(memoryMiB) || memoryMiB < 2 || memoryMiB > 3072) {
+    process.stderr.write(`tsxen run: --memory must be an integer number of MiB between 2 and 3072\n`);
+    return EXIT_USAGE;
+  }
+  const timeout = args.options.timeout === undefined ? Infinity : Number(args.options.timeout);
+  if (!(timeout > 0)) {
+    process.stderr.write(`tsxen run: --timeout must be a positive number of seconds\n`);
+    return EXIT_USAGE;
+  }
+  const kernel = readInput(kernelPath, "kernel");
+  if (typeof kernel === "string") { process.stderr.write(kernel + "\n"); return EXIT_NOINPUT; }
+  let disk: MemoryDisk | undefined;
+  if (args.options.disk !== undefined) {
+    const image = readInput(args.options.disk, "disk image");
+    if (typeof image === "string") { process.stderr.write(image + "\n"); return EXIT_NOINPUT; }
+    disk = new MemoryDisk(image);
+  }
+  const modules: { bytes: Uint8Array; cmdline: string }[] = [];
+  for (const spec of args.repeated.module ?? []) {
+    const comma = spec.indexOf(",");
+    const path = comma < 0 ? spec : spec.slice(0, comma);
+    const bytes = readInput(path, "module");
+    if (typeof bytes === "string") { process.stderr.write(bytes + "\n"); return EXIT_NOINPUT; }
+    modules.push({ bytes, cmdline: comma < 0 ? path : spec.slice(comma + 1) });
+  }
+
+  const out: number[] = [];
+  const flush = (): void => {
+    if (out.length > 0) { process.stdout.write(Uint8Array.from(out)); out.length = 0; }
+  };
+  const pc = new Pc({ memoryMiB, serial: (b) => { out.push(b); }, ...(disk ? { disk } : {}) });
+  try {
+    pc.bootMultiboot(kernel, args.options.cmdline ?? kernelPath, modules);
+  } catch (e) {
+    if (e instanceof LoaderError) {
+      process.stderr.write(`tsxen run: ${kernelPath}: ${e.message}\n`);
+      return EXIT_DATAERR;
+    }
+    throw e;
+  }
+
+  const stdin = process.stdin;
+  const interactive = stdin.isTTY === true;
+  if (interactive) {
+    stdin.setRawMode(true);
+    stdin.on("data", (chunk: Buffer) => pc.uart.receive(new Uint8Array(chunk)));
+  }
+  const started = process.hrtime.bigint();
+  let status: number;
+  try {
+    status = await drive(pc, flush, started, timeout);
+  } finally {
+    flush();
+    if (interactive) { stdin.setRawMode(false); stdin.pause(); }
+  }
+  if (args.flags.stats) printStats(pc, started);
+  return status;
+}
+
+async function drive(pc: Pc, flush: () => void, started: bigint, timeout: number): Promise<number> {
+  for (;;) {
+    let reason;
+    try {
+      reason = pc.runFor(SLICE_CYCLES);
+    } catch (e) {
+      if (e instanceof TripleFault) {
+        flush();
+        process.stderr.write(`tsxen: guest triple fault (${e.message}) at cs:eip ${hex(pc.cpu.segSel[1]!)}:${hex(pc.cpu.eip)}\n`);
+        return EXIT_TRIPLE_FAULT;
+      }
+      throw e;
+    }
+    flush();
+    if (reason === "exit") return ((pc.exitCode! << 1) | 1) & 0xff;
+    if (reason === "idle") {
+      process.stderr.write(`tsxen: guest halted with interrupts disabled and nothing pending (eip ${hex(pc.cpu.eip)})\n`);
+      return EXIT_IDLE;
+    }
+    if (Number(process.hrtime.bigint() - started) / 1e9 > timeout) {
+      process.stderr.write(`tsxen: timeout after ${timeout} s (host time)\n`);
+      return EXIT_TIMEOUT;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function hex(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, "0");
+}
+
+function printStats(pc: Pc, started: bigint): void {
+  const hostSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const insns = pc.cpu.instructions;
+  const lines = [
+    `guest instructions   ${insns}`,
+    `simulated cycles     ${pc.clock.now}`,
+    `simulated seconds    ${(pc.clock.now / pc.clock.hz).toFixed(6)}`,
+    `host seconds         ${hostSeconds.toFixed(3)}`,
+    `MIPS (host)          ${(insns / hostSeconds / 1e6).toFixed(1)}`,
+    `TLB fills/flushes    ${pc.cpu.tlb.fills}/${pc.cpu.tlb.fullFlushes}+${pc.cpu.tlb.pageFlushes} pages`,
+    `decoded instructions ${pc.cpu.dc.decodes}`,
+  ];
+  process.stderr.write(lines.map((l) => `tsxen: ${l}`).join("\n") + "\n");
+}

@@ -1,0 +1,181 @@
+/**
+ * The CPU loop: fetch a decoded instruction, execute it, charge its cycles,
+ * and between instructions take device events, external interrupts, debug
+ * traps and halts. Faults thrown by an instruction are caught here, in one
+ * place, and delivered through the IDT (or to the ring-0 host).
+ *
+ * Two speeds: the fast inner loop runs while nothing needs attention (no
+ * pending event before `stop`, no TF, no breakpoints, no interrupt window);
+ * `stepCareful` runs one instruction with the full checks otherwise.
+ */
+import { HANDLERS } from "./handler-table.js";
+import type { Cpu } from "./cpu.js";
+import { SCRATCH_SLOT, decodeInto } from "./decoder.js";
+import { FAULT, raise } from "./fault.js";
+import { KIND_EXCEPTION, KIND_EXTERNAL, raiseEvent } from "./interrupts.js";
+import { ACCESS_EXEC } from "../mmu/page-walk.js";
+import { CS, DB, GP, IF, RF, TF } from "./registers.js";
+
+/** Find (or decode) the slot for the instruction at linear `lin`. */
+function lookup(cpu: Cpu, lin: number): number {
+  const dc = cpu.dc;
+  if ((lin >>> 12) !== cpu.codeVpn) {
+    const phys = cpu.translate(lin, ACCESS_EXEC, cpu.cpl === 3);
+    const frame = phys >>> 12;
+    if (phys >>> 0 >= cpu.ram.size) {
+      decodeInto(cpu, dc, SCRATCH_SLOT, lin, cpu.codeMode === 1);
+      return SCRATCH_SLOT;
+    }
+    cpu.codeMap = dc.pageMap(frame);
+    cpu.codeFrame = frame;
+    cpu.codeVpn = lin >>> 12;
+  }
+  const slot = cpu.codeMap[lin & 0xfff]!;
+  if (slot !== 0 && dc.mode[slot] === cpu.codeMode) return slot;
+  return decodeAt(cpu, lin);
+}
+
+function decodeAt(cpu: Cpu, lin: number): number {
+  const dc = cpu.dc;
+  const code32 = cpu.codeMode === 1;
+  if ((lin & 0xfff) > 0xff1) {
+    decodeInto(cpu, dc, SCRATCH_SLOT, lin, code32);
+    if ((lin & 0xfff) + dc.len[SCRATCH_SLOT]! > 0x1000) return SCRATCH_SLOT; // crosses a page: never cached
+  }
+  let slot = dc.allocSlot();
+  if (slot === 0) {
+    // the pool was flushed: re-create this page's map
+    cpu.codeMap = dc.pageMap(cpu.codeFrame);
+    slot = dc.allocSlot();
+  }
+  const map = cpu.codeMap;
+  decodeInto(cpu, dc, slot, lin, code32);
+  // decoding may have invalidated the map (a walk's A/D write to this very frame)
+  if (cpu.codeMap === map) map[lin & 0xfff] = slot;
+  return slot;
+}
+
+/** Execute one instruction (no checks between instructions). Throws FAULT on a fault. */
+function step(cpu: Cpu): void {
+  const eip = cpu.eip;
+  cpu.startEip = eip;
+  const slot = lookup(cpu, (cpu.segBase[CS]! + eip) | 0);
+  const dc = cpu.dc;
+  let next = eip + dc.len[slot]!;
+  if (cpu.codeMode === 0) next &= 0xffff;
+  if ((eip + dc.len[slot]! - 1) >>> 0 > cpu.segLimit[CS]!) raise(GP, 0);
+  cpu.eip = next | 0;
+  HANDLERS[dc.op[slot]!]!(cpu, slot);
+  cpu.clock.now += cpu.costs.simple;
+}
+
+/**
+ * Run until simulated time reaches `until` or the CPU halts with nothing
+ * scheduled. Returns the number of instructions executed.
+ */
+export function run(cpu: Cpu, until: number): number {
+  const clock = cpu.clock;
+  let count = 0;
+  while (clock.now < until && !cpu.stopRequested) {
+    if (clock.now >= clock.nextEventAt) {
+      clock.runDue();
+      cpu.attention = 1;
+    }
+    if (cpu.attention !== 0) {
+      serviceBoundary(cpu);
+      if (cpu.halted) {
+        // idle: jump to the next event (or stop if there is none)
+        if (clock.nextEventAt === Infinity) break;
+        clock.now = Math.max(clock.now, Math.min(clock.nextEventAt, until));
+        continue;
+      }
+      count++;
+      stepCareful(cpu);
+      continue;
+    }
+    const stop = Math.min(until, clock.nextEventAt);
+    try {
+      while (clock.now < stop && cpu.attention === 0) {
+        step(cpu);
+        count++;
+      }
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      cpu.eip = cpu.startEip;
+      cpu.debug.pending = 0;
+      if (cpu.onFault !== null) cpu.onFault(FAULT.vector, FAULT.errorCode, cpu.eip);
+      raiseEvent(cpu, FAULT.vector, FAULT.errorCode, KIND_EXCEPTION);
+    }
+  }
+  cpu.instructions += count;
+  return count;
+}
+
+/** An instruction boundary with something to look at. */
+function serviceBoundary(cpu: Cpu): void {
+  cpu.attention = 0;
+  if (cpu.inhibit === 2) {
+    cpu.inhibit = 1;
+    cpu.attention = 1;
+    return;
+  }
+  cpu.inhibit = 0;
+  const intc = cpu.intc;
+  if ((cpu.eflagsRest & IF) !== 0 && intc !== null && intc.hasInterrupt()) {
+    cpu.halted = false;
+    const vector = intc.acknowledge();
+    try {
+      raiseEvent(cpu, vector, -1, KIND_EXTERNAL);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+    }
+    cpu.attention = 1;
+  }
+  if (cpu.halted) cpu.attention = 1;
+  if ((cpu.eflagsRest & TF) !== 0 || cpu.debug.codeBreakpoints || cpu.debug.dataBreakpoints || cpu.debug.ioBreakpoints
+      || cpu.deferredDebug !== 0) {
+    cpu.attention = 1;
+  }
+  if (intc !== null && (cpu.eflagsRest & IF) !== 0 && intc.hasInterrupt()) cpu.attention = 1;
+}
+
+/** One instruction with single-step, breakpoints and the MOV SS shadow. */
+function stepCareful(cpu: Cpu): void {
+  const tf = (cpu.eflagsRest & TF) !== 0;
+  const deliveries = cpu.deliveries;
+  const debug = cpu.debug;
+  try {
+    if (debug.codeBreakpoints && (cpu.eflagsRest & RF) === 0) {
+      const hits = debug.matchCode((cpu.segBase[CS]! + cpu.eip) | 0);
+      if (hits !== 0) {
+        cpu.startEip = cpu.eip;
+        debug.dr6 = (debug.dr6 & ~0xf) | hits;
+        raise(DB);
+      }
+    }
+    step(cpu);
+    cpu.eflagsRest &= ~RF;
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    cpu.eip = cpu.startEip;
+    debug.pending = 0;
+    if (cpu.onFault !== null) cpu.onFault(FAULT.vector, FAULT.errorCode, cpu.eip);
+    raiseEvent(cpu, FAULT.vector, FAULT.errorCode, KIND_EXCEPTION);
+    return;
+  }
+  let traps = debug.pending;
+  debug.pending = 0;
+  let bs = tf && cpu.deliveries === deliveries ? 1 << 14 : 0;
+  if (cpu.inhibit === 2) {
+    // MOV SS / POP SS: debug traps wait until after the next instruction
+    cpu.deferredDebug |= traps | bs;
+    return;
+  }
+  traps |= cpu.deferredDebug & 0xf;
+  bs |= cpu.deferredDebug & (1 << 14);
+  cpu.deferredDebug = 0;
+  if (traps !== 0 || bs !== 0) {
+    debug.dr6 = (debug.dr6 & ~0xf) | traps | bs;
+    raiseEvent(cpu, DB, -1, KIND_EXCEPTION);
+  }
+}
