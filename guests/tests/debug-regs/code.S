@@ -151,23 +151,4 @@ LABEL(sud_6)
 LABEL(sud_7)
     ret
 
-/* Single step and a data breakpoint on the same instruction. */
-LABEL(sdb_block)
-    mov 4(%esp), %edx
-    pushf
-    orl $TF, (%esp)
-    popf
-LABEL(sdb_1)
-    nop
-LABEL(sdb_2)
-    movl $7, (%edx)
-LABEL(sdb_3)
-    pushf
-LABEL(sdb_4)
-    andl $~TF, (%esp)
-LABEL(sdb_5)
-    popf
-LABEL(sdb_6)
-    ret
-
     .section .note.GNU-stack, "", @progbits

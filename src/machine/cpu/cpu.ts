@@ -93,6 +93,10 @@ export class Cpu implements PagingState {
   codeFrame = -1;
   /** CS.D of the current code segment (1 = 32-bit). */
   codeMode = 1;
+  /** Index within the running compiled block of the instruction being executed; -1 outside blocks. */
+  blockIndex = -1;
+  /** Compile hot straight-line code to JavaScript (jit/); off: pure interpreter. */
+  compileBlocks = true;
   /** Address kept between rmwRead and rmwWrite. */
   rmwOff = 0;
   /** Observer of every architectural fault (debugging and statistics); null when unused. */

@@ -24,6 +24,7 @@ import {
   IMM_AP, IMM_G3, IMM_IB, IMM_IV, IMM_IW, IMM_IWIB, IMM_MO, OP_IMM, OP_MODRM, OP_VALID,
 } from "./opcodes.js";
 import { CS, DS, EBP, ESP, GP, SS } from "./registers.js";
+import type { CompiledBlock } from "../jit/block-compiler.js";
 
 export const OP_UD = 0x200;
 export const F_O32 = 1, F_A32 = 2, F_LOCK = 4, F_REP = 8, F_REPNE = 16, F_MEM = 32;
@@ -44,6 +45,9 @@ export class DecodeCache {
   readonly disp = new Int32Array(CAPACITY);
   readonly imm = new Int32Array(CAPACITY);
   readonly imm2 = new Int32Array(CAPACITY);
+  /** Compiled block starting at each slot (see jit/block-compiler.ts), and how often the slot was entered. */
+  readonly blocks: (CompiledBlock | undefined)[] = [];
+  readonly heat = new Uint8Array(CAPACITY);
   /** Per physical frame: offset -> slot (0 = not decoded). */
   readonly pages: (Int32Array | undefined)[] = [];
   private next = 1;
@@ -71,10 +75,14 @@ export class DecodeCache {
 
   /** A fresh slot; when the pool is exhausted every decoded page is dropped. */
   allocSlot(): number {
+    this.blocks[this.next] = undefined;
+    this.heat[this.next] = 0;
     if (this.next >= CAPACITY) {
       this.flushes++;
       for (let f = 0; f < this.pages.length; f++) if (this.pages[f] !== undefined) this.invalidateFrame(f);
       this.next = 1;
+      this.blocks.length = 0;
+      this.heat.fill(0);
       return 0; // caller must re-fetch its page map
     }
     return this.next++;

@@ -15,6 +15,10 @@ import { FAULT, raise } from "./fault.js";
 import { KIND_EXCEPTION, KIND_EXTERNAL, raiseEvent } from "./interrupts.js";
 import { ACCESS_EXEC } from "../mmu/page-walk.js";
 import { CS, DB, GP, IF, RF, TF } from "./registers.js";
+import { compileBlock } from "../jit/block-compiler.js";
+
+/** A slot entered this many times gets its block compiled. */
+const HOT = 16;
 
 /** Find (or decode) the slot for the instruction at linear `lin`. */
 function lookup(cpu: Cpu, lin: number): number {
@@ -53,6 +57,20 @@ function decodeAt(cpu: Cpu, lin: number): number {
   // decoding may have invalidated the map (a walk's A/D write to this very frame)
   if (cpu.codeMap === map) map[lin & 0xfff] = slot;
   return slot;
+}
+
+/** Slot of the instruction at `lin` in the current code page for the block compiler; -1 if unavailable. */
+function slotAt(cpu: Cpu, lin: number): number {
+  if ((lin >>> 12) !== cpu.codeVpn || (lin & 0xfff) > 0xff1) return -1;
+  const slot = cpu.codeMap[lin & 0xfff]!;
+  if (slot !== 0 && cpu.dc.mode[slot] === cpu.codeMode) return slot;
+  try {
+    const fresh = decodeAt(cpu, lin);
+    return fresh === SCRATCH_SLOT || (lin >>> 12) !== cpu.codeVpn ? -1 : fresh;
+  } catch (e) {
+    if (e === FAULT) return -1;
+    throw e;
+  }
 }
 
 /** Execute one instruction (no checks between instructions). Throws FAULT on a fault. */
@@ -94,13 +112,41 @@ export function run(cpu: Cpu, until: number): number {
       continue;
     }
     const stop = Math.min(until, clock.nextEventAt);
+    const dc = cpu.dc;
+    const blocks = dc.blocks, heat = dc.heat;
+    const simple = cpu.costs.simple;
     try {
       while (clock.now < stop && cpu.attention === 0) {
+        const eip = cpu.eip;
+        cpu.startEip = eip;
+        const slot = lookup(cpu, (cpu.segBase[CS]! + eip) | 0);
+        const block = blocks[slot];
+        if (block !== undefined && block.eip === eip && (block.end - 1) >>> 0 <= cpu.segLimit[CS]!) {
+          cpu.blockIndex = 0;
+          block.run(cpu);
+          cpu.blockIndex = -1;
+          count += block.count;
+          clock.now += block.count * simple;
+          continue;
+        }
+        if (slot !== SCRATCH_SLOT && cpu.compileBlocks && ++heat[slot]! >= HOT) {
+          heat[slot] = 0;
+          const flushes = dc.flushes;
+          const compiled = compileBlock(cpu, slot, eip, (cpu.segBase[CS]! + eip) | 0, (lin) => slotAt(cpu, lin));
+          if (dc.flushes === flushes) blocks[slot] = compiled; // a pool flush during compilation orphans its slots
+          continue;
+        }
         step(cpu);
         count++;
       }
     } catch (e) {
       if (e !== FAULT) throw e;
+      if (cpu.blockIndex >= 0) {
+        // charge the instructions the block completed before the faulting one
+        count += cpu.blockIndex;
+        clock.now += cpu.blockIndex * simple;
+        cpu.blockIndex = -1;
+      }
       cpu.eip = cpu.startEip;
       cpu.debug.pending = 0;
       if (cpu.onFault !== null) cpu.onFault(FAULT.vector, FAULT.errorCode, cpu.eip);

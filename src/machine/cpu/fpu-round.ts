@@ -95,10 +95,11 @@ export function pow2(n: number): number {
 export function nextUp(x: number): number {
   if (x === 0) return pow2(-1074);
   bits.setFloat64(0, x, true);
-  let v = bits.getBigUint64(0, true);
-  v = x > 0 ? v + 1n : v - 1n;
-  bits.setBigUint64(0, v, true);
-  return bits.getFloat64(0, true);
+  let lo = bits.getUint32(0, true);
+  let hi = bits.getUint32(4, true);
+  if (x > 0) { lo = (lo + 1) >>> 0; if (lo === 0) hi += 1; } // magnitude up
+  else { if (lo === 0) hi -= 1; lo = (lo - 1) >>> 0; } // magnitude down
+  return doubleFromBits(hi, lo);
 }
 
 export function nextDown(x: number): number {

@@ -14,10 +14,10 @@
  */
 import {
   DOUBLE, Exact, FE_INVALID, FE_OVERFLOW, FE_PRECISION, FE_ZERODIV, REAL_INDEFINITE, RC_CHOP, RC_DOWN,
-  RC_NEAREST, Rounded, bitLength, decompose, isSignaling, pow2, quieted, roundFloat, roundedValue, signOf,
+  RC_NEAREST, Rounded, bitLength, decompose, roundInteger, isSignaling, pow2, quieted, roundFloat, roundedValue, signOf,
 } from "./fpu-round.js";
-import { F80, CLASS_EMPTY, decomposeF80, doubleToF80, sameF80 } from "./fpu-convert.js";
-import { propagateNaN } from "./fpu-arith.js";
+import { F80, CLASS_EMPTY, decomposeF80, doubleToF80, integerToF80, sameF80 } from "./fpu-convert.js";
+import { fpuRoundIntegral, fpuSqrt, propagateNaN } from "./fpu-arith.js";
 import { FpuState, SW_C0, SW_C1, SW_C2, SW_C3 } from "./fpu-state.js";
 import { Op } from "./fpu-opcodes.js";
 
@@ -52,8 +52,11 @@ const NEAREST_IS_UP: Readonly<Record<number, boolean>> = {
 
 /** The constant for `op` under `rc`: value, with its m80 image in `out`. */
 export function constantValue(op: number, rc: number, out: F80): number {
-  if (op === Op.LD1) return doubleToF80(1, out), 1;
-  if (op === Op.LDZ) return doubleToF80(0, out), 0;
+  if (op === Op.LD1 || op === Op.LDZ) {
+    const v = op === Op.LD1 ? 1 : 0;
+    doubleToF80(v, out);
+    return v;
+  }
   const c = IRRATIONAL[op]!;
   const up = rc === RC_NEAREST ? NEAREST_IS_UP[op]! : !(rc === RC_DOWN || rc === RC_CHOP);
   out.se = c[0]!;
@@ -241,4 +244,26 @@ export function binaryTranscendental(s: FpuState, op: number): void {
   if (!s.signal(r.flags)) return;
   s.set(1, r.value);
   s.pop();
+}
+
+/** FSQRT and FRNDINT on ST(0). */
+export function squareRootOrRound(s: FpuState, op: number): void {
+  if (s.isEmpty(0)) { s.underflowTo(0); return; }
+  const x = s.get(0);
+  const image = s.exactOf(0);
+  const r = s.result;
+  if (op === Op.SQRT) fpuSqrt(x, s.rc(), r);
+  else if (image !== null && Number.isFinite(x) && x !== 0) return roundExact(s, image);
+  else fpuRoundIntegral(x, s.rc(), r);
+  if (s.signal(r.flags)) s.set(0, r.value);
+}
+
+/** FRNDINT of a value known only by its m80 image. */
+function roundExact(s: FpuState, image: F80): void {
+  decomposeF80(image, ex);
+  roundInteger(ex.neg, ex.mant, ex.exp, s.rc(), rounded);
+  if (!s.signal(rounded.flags)) return;
+  const v = Number(rounded.q) * (ex.neg ? -1 : 1);
+  if (rounded.q <= 2n ** 53n) s.set(0, v === 0 && ex.neg ? -0 : v);
+  else s.setExact(0, v, integerToF80(ex.neg, rounded.q, 0, s.image));
 }

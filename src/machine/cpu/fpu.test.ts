@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FPU_INVALID_OPCODE, FPU_NO_EFLAGS, Fpu, isNonWaiting } from "./fpu.js";
-import { FakeFault, FakeMemory, OPERAND, m, popValue, pushValues, run, snapshot } from "./fpu-harness.test.js";
-import { doubleHi, nextUp } from "./fpu-round.js";
+import { FakeMemory, OPERAND, m, pushValues, run, snapshot } from "./fpu-harness.test.js";
+import { doubleHi } from "./fpu-round.js";
 
-const IE = 0x01, ZE = 0x04, PE = 0x20, SF = 0x40, ES = 0x80, C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, B = 0x8000;
+const IE = 0x01, ZE = 0x04, SF = 0x40, ES = 0x80, C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, B = 0x8000;
 const CC = C0 | C1 | C2 | C3;
 
 function setup(): { fpu: Fpu; mem: FakeMemory } {
@@ -211,106 +211,6 @@ test("isNonWaiting: FNINIT FNCLEX FNSTSW FNSTCW FNSTENV FNSAVE, not FLDCW or ari
   }
 });
 
-test("FNSAVE/FRSTOR: 108-byte protected-mode layout, round trip, FNSAVE reinitialises", () => {
-  const { fpu, mem } = setup();
-  pushValues(fpu, mem, 0, -2.5, Infinity);
-  run(fpu, mem, [0xd9, 0xe8]); // FLD1
-  fpu.noteInstruction(0x1b, 0x12345678, 0x0f2, 0x23, 0x9abc);
-  fpu.execute(0, 0xf2, 0, mem, 0, true); // FDIV ST0, ST2 → 1 / −2.5
-  mem.setF64(OPERAND, 0.5);
-  fpu.noteInstruction(0x1b, 0x12345680, 0x405, 0x23, OPERAND);
-  fpu.execute(4, m(0), OPERAND, mem, 0, true); // FADD m64 → 0.1 (inexact)
-  const before = snapshot(fpu);
-  const base = 0x300;
-  run(fpu, mem, [0xdd, m(6)], 0, true, base); // FNSAVE
-  const v = mem.view;
-  assert.equal(v.getUint32(base, true), 0xffff037f);
-  const sw = v.getUint32(base + 4, true);
-  assert.equal(sw >>> 16, 0xffff);
-  assert.equal(sw & 0x3800, 4 << 11);
-  assert.equal(sw & 0x3f, PE);
-  // R4 valid, R5 ∞ special, R6 valid, R7 zero, R0–R3 empty.
-  assert.equal(v.getUint32(base + 8, true), 0xffff48ff);
-  assert.equal(v.getUint32(base + 12, true), 0x12345680);
-  assert.equal(v.getUint32(base + 16, true), (0x405 << 16) | 0x1b);
-  assert.equal(v.getUint32(base + 20, true), OPERAND);
-  assert.equal(v.getUint32(base + 24, true), 0xffff0023);
-  assert.deepEqual(mem.getBytes(base + 38, 10), [0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x7f]); // ST1 = ∞
-  assert.deepEqual(mem.getBytes(base + 48, 10), [0, 0, 0, 0, 0, 0, 0, 0xa0, 0x00, 0xc0]); // ST2 = −2.5
-  assert.deepEqual(mem.getBytes(base + 58, 10), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // ST3 = +0
-  // Reinitialised.
-  assert.equal(fpu.cw, 0x037f);
-  assert.equal(fpu.statusWord(), 0);
-  assert.equal(fpu.tagWord(), 0xffff);
-  assert.equal(fpu.fip, 0);
-  run(fpu, mem, [0xdd, m(4)], 0, true, base); // FRSTOR
-  assert.equal(snapshot(fpu), before);
-  run(fpu, mem, [0xdd, m(6)], 0, true, base + 0x100);
-  assert.deepEqual(mem.getBytes(base + 0x100, 108), mem.getBytes(base, 108));
-});
-
-test("FNSAVE/FRSTOR and FNSTENV/FLDENV: 16-bit layouts (94 and 14 bytes)", () => {
-  const { fpu, mem } = setup();
-  pushValues(fpu, mem, 3, -1);
-  fpu.noteInstruction(0x1b, 0x12345678, 0x1c1, 0x23, 0);
-  fpu.execute(1, 0xc1, 0, mem, 0, false); // FLD ST(1)
-  const before = snapshot(fpu);
-  const base = 0x300;
-  run(fpu, mem, [0xdd, m(6)], 0, false, base);
-  const v = mem.view;
-  assert.equal(v.getUint16(base, true), 0x037f);
-  assert.equal(v.getUint16(base + 2, true), 5 << 11);
-  assert.equal(v.getUint16(base + 4, true), 0x03ff); // R5–R7 valid
-  assert.equal(v.getUint16(base + 6, true), 0x5678);
-  assert.equal(v.getUint16(base + 8, true), 0x1b);
-  assert.deepEqual(mem.getBytes(base + 14, 10), [0, 0, 0, 0, 0, 0, 0, 0xc0, 0x00, 0x40]); // ST0 = 3
-  assert.deepEqual(mem.getBytes(base + 24, 10), [0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0xbf]); // ST1 = −1
-  run(fpu, mem, [0xdd, m(4)], 0, false, base);
-  // The 16-bit image keeps only the low 16 bits of the offsets and no opcode.
-  assert.equal(snapshot(fpu), before.replace('"fip":305419896', '"fip":22136').replace('"fop":449', '"fop":0'));
-  // FNSTENV masks all exceptions afterwards; FLDENV brings the old control word back.
-  mem.view.setUint16(0x200, 0x0360, true);
-  run(fpu, mem, [0xd9, m(5)], 0, false, 0x200);
-  run(fpu, mem, [0xd9, m(6)], 0, false, 0x400);
-  assert.equal(fpu.cw, 0x037f);
-  assert.equal(mem.view.getUint16(0x400, true), 0x0360);
-  run(fpu, mem, [0xd9, m(4)], 0, false, 0x400);
-  assert.equal(fpu.cw, 0x0360);
-  assert.equal(fpu.tagWord(), 0x03ff);
-});
-
-test("a faulting memory access leaves the unit unchanged", () => {
-  const { fpu, mem } = setup();
-  pushValues(fpu, mem, 1.25, 2.5);
-  const before = snapshot(fpu);
-  mem.faultFrom = OPERAND + 4;
-  mem.faultTo = OPERAND + 8;
-  for (const bytes of [[0xdd, m(3)], [0xdd, m(0)], [0xdb, m(5)], [0xdb, m(7)], [0xdf, m(7)], [0xdc, m(0)], [0xdd, m(4)], [0xdd, m(6)]]) {
-    assert.throws(() => run(fpu, mem, bytes), FakeFault);
-    assert.equal(snapshot(fpu), before, bytes.map((b) => b.toString(16)).join(" "));
-  }
-});
-
-test("control instructions leave the last-instruction pointers alone", () => {
-  const { fpu, mem } = setup();
-  fpu.noteInstruction(0x08, 0x1111, 0x0e8, 0x10, 0);
-  fpu.execute(1, 0xe8, 0, mem, 0, true); // FLD1
-  assert.equal(fpu.fip, 0x1111);
-  assert.equal(fpu.fop, 0x0e8);
-  fpu.noteInstruction(0x08, 0x2222, 0x17d, 0x10, 0x200);
-  fpu.execute(1, m(7), 0x200, mem, 0, true); // FNSTCW
-  assert.equal(fpu.fip, 0x1111);
-  fpu.noteInstruction(0x08, 0x3333, 0x405, 0x2b, 0x208);
-  fpu.execute(4, m(0), 0x208, mem, 0, true); // FADD m64
-  assert.equal(fpu.fip, 0x3333);
-  assert.equal(fpu.fdp, 0x208);
-  assert.equal(fpu.fds, 0x2b);
-  fpu.noteInstruction(0x08, 0x4444, 0x1e0, 0x33, 0);
-  fpu.execute(1, 0xe0, 0, mem, 0, true); // FCHS: register form, data pointer kept
-  assert.equal(fpu.fip, 0x4444);
-  assert.equal(fpu.fdp, 0x208);
-});
-
 test("FXCH, FST ST(i), FFREE, FINCSTP/FDECSTP, FCHS/FABS on a NaN", () => {
   const { fpu, mem } = setup();
   pushValues(fpu, mem, 1, 2, 3);
@@ -337,118 +237,53 @@ test("FXCH, FST ST(i), FFREE, FINCSTP/FDECSTP, FCHS/FABS on a NaN", () => {
   assert.equal(st(fpu, 0), -3);
 });
 
-test("FSQRT, FRNDINT under RC, FSCALE, FXTRACT", () => {
+test("unmasked exceptions suppress stores, loads and pushes", () => {
   const { fpu, mem } = setup();
-  pushValues(fpu, mem, 2);
-  run(fpu, mem, [0xd9, 0xfa]);
-  assert.equal(st(fpu, 0), Math.SQRT2);
-  assert.equal(fpu.statusWord() & PE, PE);
-  for (const [cw, want] of [[0x037f, 2], [0x077f, 2], [0x0b7f, 3], [0x0f7f, 2]] as const) {
+  const setCw = (cw: number): void => {
     mem.view.setUint16(0x200, cw, true);
     run(fpu, mem, [0xd9, m(5)], 0, true, 0x200);
-    pushValues(fpu, mem, 2.5);
-    run(fpu, mem, [0xd9, 0xfc]);
-    assert.equal(popValue(fpu, mem), want);
-  }
-  pushValues(fpu, mem, -3.7, 5); // ST0 = 5, ST1 = −3.7 → 5 × 2^−3
-  run(fpu, mem, [0xd9, 0xfd]);
-  assert.equal(st(fpu, 0), 0.625);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, 2000, 1.5); // 1.5 × 2^2000 overflows binary64
-  run(fpu, mem, [0xd9, 0xfd]);
-  assert.equal(st(fpu, 0), Infinity);
-  assert.equal(fpu.statusWord() & 0x08, 0x08);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, -24);
-  run(fpu, mem, [0xd9, 0xf4]); // FXTRACT
-  assert.deepEqual([st(fpu, 0), st(fpu, 1)], [-1.5, 4]);
-  pushValues(fpu, mem, 0);
-  run(fpu, mem, [0xd9, 0xf4]);
-  assert.deepEqual([st(fpu, 0), st(fpu, 1)], [0, -Infinity]);
-  assert.equal(fpu.statusWord() & ZE, ZE);
-});
-
-test("FPREM and FPREM1: remainder and quotient bits in C0 C3 C1", () => {
-  const { fpu, mem } = setup();
-  const prem = (a: number, b: number, modrm: number): number => {
-    run(fpu, mem, [0xdb, 0xe3]);
-    pushValues(fpu, mem, b, a);
-    run(fpu, mem, [0xd9, modrm]);
-    return st(fpu, 0);
   };
-  assert.equal(prem(17, 3, 0xf8), 2); // q = 5 = 101b
-  assert.equal(fpu.statusWord() & CC, C0 | C1);
-  assert.equal(prem(-17, 3, 0xf8), -2);
-  assert.equal(prem(17, 3, 0xf5), -1); // FPREM1: q = 6 = 110b
-  assert.equal(fpu.statusWord() & CC, C0 | C3);
-  assert.equal(prem(5, 2, 0xf5), 1); // 2.5 → 2 (even)
-  assert.equal(prem(7, 2, 0xf5), -1); // 3.5 → 4
-  assert.equal(prem(1e300, 3, 0xf8), 1e300 % 3);
-  assert.equal(fpu.statusWord() & C2, 0);
-  assert.equal(doubleHi(prem(Infinity, 3, 0xf8)), 0xfff80000);
-  assert.equal(fpu.statusWord() & IE, IE);
+  setCw(0x0377); // unmask OE
+  pushValues(fpu, mem, 1e39);
+  mem.view.setUint32(OPERAND, 0x12345678, true);
+  let before = snapshot(fpu);
+  run(fpu, mem, [0xd9, m(3)]); // FSTP m32 overflows: no store, no pop
+  assert.equal(mem.view.getUint32(OPERAND, true), 0x12345678);
+  assert.equal(fpu.top, JSON.parse(before).sw >> 11 & 7);
+  assert.equal(fpu.statusWord() & (0x08 | ES), 0x08 | ES);
+  run(fpu, mem, [0xdb, 0xe3]);
+  setCw(0x037d); // unmask DE
+  pushValues(fpu, mem, 2);
+  mem.view.setUint32(OPERAND, 1, true); // m32 denormal
+  run(fpu, mem, [0xd8, m(0)]); // FADD m32
+  assert.equal(fpu.get(0), 2);
+  assert.equal(fpu.statusWord() & (0x02 | ES), 0x02 | ES);
+  run(fpu, mem, [0xdb, 0xe3]);
+  setCw(0x037e); // unmask IE
+  mem.view.setUint32(OPERAND, 0x7f800001, true);
+  before = snapshot(fpu);
+  run(fpu, mem, [0xd9, m(0)]); // FLD m32 SNaN: nothing pushed
+  assert.equal(fpu.tagWord(), 0xffff);
+  assert.equal(fpu.statusWord() & (IE | ES | B), IE | ES | B);
+  run(fpu, mem, [0xdb, 0xe2]);
+  for (let k = 0; k < 8; k++) run(fpu, mem, [0xd9, 0xe8]);
+  const full = fpu.top;
+  run(fpu, mem, [0xd9, 0xee]); // ninth push, IE unmasked: stack unchanged
+  assert.equal(fpu.top, full);
+  assert.equal(fpu.get(0), 1);
+  assert.equal(fpu.statusWord() & (IE | SF | C1 | ES), IE | SF | C1 | ES);
 });
 
-test("transcendentals: FSIN range limit, FPTAN, FSINCOS, FPATAN, FYL2X, FYL2XP1, F2XM1", () => {
+test("FXCH with an empty register; FNSTSW m16 and FNSTCW", () => {
   const { fpu, mem } = setup();
-  pushValues(fpu, mem, 2 ** 63);
-  run(fpu, mem, [0xd9, 0xfe]);
-  assert.equal(fpu.statusWord() & C2, C2);
-  assert.equal(st(fpu, 0), 2 ** 63);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, 0.5);
-  run(fpu, mem, [0xd9, 0xfe]);
-  assert.equal(st(fpu, 0), Math.sin(0.5));
-  assert.equal(fpu.statusWord() & (C2 | PE), PE);
-  run(fpu, mem, [0xd9, 0xf2]); // FPTAN
-  assert.deepEqual([st(fpu, 0), st(fpu, 1)], [1, Math.tan(Math.sin(0.5))]);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, 1);
-  run(fpu, mem, [0xd9, 0xfb]); // FSINCOS
-  assert.deepEqual([st(fpu, 0), st(fpu, 1)], [Math.cos(1), Math.sin(1)]);
-  run(fpu, mem, [0xd9, 0xf3]); // FPATAN: atan(sin 1 / cos 1) = 1
-  assert.ok(Math.abs(st(fpu, 0) - 1) < 1e-15);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, 3, 8);
-  run(fpu, mem, [0xd9, 0xf1]); // FYL2X: 3 × log2 8
-  assert.equal(st(fpu, 0), 9);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, 2, 0);
-  run(fpu, mem, [0xd9, 0xf1]);
-  assert.equal(st(fpu, 0), -Infinity);
-  assert.equal(fpu.statusWord() & ZE, ZE);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, 1, -1);
-  run(fpu, mem, [0xd9, 0xf1]);
-  assert.equal(fpu.statusWord() & IE, IE);
-  run(fpu, mem, [0xdb, 0xe3]);
-  pushValues(fpu, mem, 1, 1);
-  run(fpu, mem, [0xd9, 0xf9]); // FYL2XP1: log2(2)
-  assert.equal(st(fpu, 0), 1);
-  pushValues(fpu, mem, 0.5);
-  run(fpu, mem, [0xd9, 0xf0]); // F2XM1
-  assert.ok(Math.abs(st(fpu, 0) - 0.4142135623730950488) < 1e-16);
-  pushValues(fpu, mem, -1);
-  run(fpu, mem, [0xd9, 0xf0]);
-  assert.equal(st(fpu, 0), -0.5);
-});
-
-test("constants follow RC; FLDPI's m80 image is Intel's", () => {
-  const { fpu, mem } = setup();
-  run(fpu, mem, [0xd9, 0xeb]); // FLDPI
-  assert.equal(st(fpu, 0), Math.PI);
-  run(fpu, mem, [0xdb, m(7)]);
-  assert.deepEqual(mem.getBytes(OPERAND, 10), [0x35, 0xc2, 0x68, 0x21, 0xa2, 0xda, 0x0f, 0xc9, 0x00, 0x40]);
-  mem.view.setUint16(0x200, 0x0b7f, true); // round up
-  run(fpu, mem, [0xd9, m(5)], 0, true, 0x200);
-  run(fpu, mem, [0xd9, 0xeb]);
-  assert.equal(st(fpu, 0), nextUp(Math.PI));
-  const expected = [1, Math.log2(10), Math.LOG2E, Math.PI, Math.log10(2), Math.LN2, 0];
-  mem.view.setUint16(0x200, 0x037f, true);
-  run(fpu, mem, [0xd9, m(5)], 0, true, 0x200);
-  run(fpu, mem, [0xdb, 0xe3]);
-  expected.forEach((want, k) => {
-    run(fpu, mem, [0xd9, 0xe8 + k]);
-    assert.equal(popValue(fpu, mem), want, `D9 ${(0xe8 + k).toString(16)}`);
-  });
+  pushValues(fpu, mem, 4);
+  run(fpu, mem, [0xd9, 0xc9]); // FXCH ST1, ST1 empty
+  assert.equal(fpu.get(1), 4);
+  assert.equal(doubleHi(fpu.get(0)), 0xfff80000);
+  assert.equal(fpu.statusWord() & (IE | SF), IE | SF);
+  run(fpu, mem, [0xdd, m(7)]); // FNSTSW m16
+  assert.equal(mem.view.getUint16(OPERAND, true), fpu.statusWord());
+  assert.equal((mem.view.getUint16(OPERAND, true) >> 11) & 7, 7);
+  run(fpu, mem, [0xd9, m(7)]); // FNSTCW
+  assert.equal(mem.view.getUint16(OPERAND, true), 0x037f);
 });

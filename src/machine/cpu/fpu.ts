@@ -38,19 +38,17 @@ import {
   Op, M16I, M32I, M32R, M64I, M64R, M80BCD, M80R, ST0_STI, STI_ST0_POP,
   decodeFpu, isControlOp, isNonWaitingOp,
 } from "./fpu-opcodes.js";
+import { fpuAdd, fpuCompare, fpuDiv, fpuMul, fpuSub } from "./fpu-arith.js";
 import {
-  fpuAdd, fpuCompare, fpuDiv, fpuMul, fpuRoundIntegral, fpuSqrt, fpuSub,
-} from "./fpu-arith.js";
-import {
-  F80, IntResult, bcdToInteger, decomposeF80, doubleFromMemory, doubleToF80, f80ToDouble, integerToF80,
-  integerToRegister, roundForBcd, roundForInteger, roundForStore, sameF80, singleBits, singleToDouble,
+  F80, IntResult, bcdToInteger, doubleFromMemory, doubleToF80, f80ToDouble, integerToRegister, roundForBcd,
+  roundForInteger, roundForStore, sameF80, singleBits, singleToDouble,
 } from "./fpu-convert.js";
-import {
-  DOUBLE, Exact, FE_INVALID, REAL_INDEFINITE, Rounded, SINGLE, doubleHi, doubleLo, isSignaling, quieted,
-  roundInteger, signOf, withSign,
-} from "./fpu-round.js";
+import { DOUBLE, FE_INVALID, REAL_INDEFINITE, SINGLE, doubleHi, doubleLo, isSignaling, quieted } from "./fpu-round.js";
 import { loadEnvironment, readF80, restoreState, saveState, storeEnvironment, writeF80 } from "./fpu-env.js";
-import { binaryTranscendental, examine, extract, loadConstant, partialRemainder, scale, unaryTranscendental } from "./fpu-special.js";
+import {
+  binaryTranscendental, examine, extract, loadConstant, partialRemainder, scale, squareRootOrRound, unaryTranscendental,
+} from "./fpu-special.js";
+import { changeSign, conditionalMove, exchange, loadRegister, storeRegister } from "./fpu-moves.js";
 
 export { FPU_NO_EFLAGS } from "./fpu-memory.js";
 export type { FpuMemory } from "./fpu-memory.js";
@@ -70,8 +68,6 @@ export function isNonWaiting(escape: number, modrm: number): boolean {
 
 const bcd = new Uint8Array(10);
 const integer = new IntResult();
-const exact = new Exact();
-const rounded = new Rounded();
 
 export class Fpu extends FpuState {
   private nextCs = 0;
@@ -119,18 +115,18 @@ export class Fpu extends FpuState {
       case Op.TST: this.compareConditions(0, 0, -1, true, 0); break;
       case Op.COMI: case Op.COMIP: case Op.UCOMI: case Op.UCOMIP:
         eflagsOut = this.compareEflags(i, op === Op.COMI || op === Op.COMIP, op === Op.COMIP || op === Op.UCOMIP); break;
-      case Op.LD: if (memory) this.load(kind, offset, mem); else this.loadRegister(i); break;
+      case Op.LD: if (memory) this.load(kind, offset, mem); else loadRegister(this, i); break;
       case Op.ST: case Op.STP:
-        if (memory) this.store(kind, offset, mem, op === Op.STP); else this.storeRegister(i, op === Op.STP);
+        if (memory) this.store(kind, offset, mem, op === Op.STP); else storeRegister(this, i, op === Op.STP);
         break;
-      case Op.XCH: this.exchange(i); break;
+      case Op.XCH: exchange(this, i); break;
       case Op.FREE: this.empty |= 1 << this.phys(i); break;
       case Op.FREEP: this.empty |= 1 << this.phys(i); this.pop(); break;
-      case Op.CHS: case Op.ABS: this.changeSign(op === Op.ABS); break;
+      case Op.CHS: case Op.ABS: changeSign(this, op === Op.ABS); break;
       case Op.XAM: examine(this); break;
       case Op.LD1: case Op.LDL2T: case Op.LDL2E: case Op.LDPI: case Op.LDLG2: case Op.LDLN2: case Op.LDZ:
         loadConstant(this, op); break;
-      case Op.SQRT: case Op.RNDINT: this.unary(op); break;
+      case Op.SQRT: case Op.RNDINT: squareRootOrRound(this, op); break;
       case Op.SCALE: scale(this); break;
       case Op.XTRACT: extract(this); break;
       case Op.PREM: case Op.PREM1: partialRemainder(this, op === Op.PREM1); break;
@@ -140,7 +136,7 @@ export class Fpu extends FpuState {
       case Op.INCSTP: this.top = (this.top + 1) & 7; this.setC1(false); break;
       case Op.CMOVB: case Op.CMOVE: case Op.CMOVBE: case Op.CMOVU:
       case Op.CMOVNB: case Op.CMOVNE: case Op.CMOVNBE: case Op.CMOVNU:
-        this.conditionalMove(op, i, eflags); break;
+        conditionalMove(this, op, i, eflags); break;
       case Op.CLEX: this.sw &= ~(0x3f | SW_SF | SW_ES | SW_B); break;
       case Op.INIT: this.reset(); break;
       case Op.LDCW: this.setControlWord(mem.read16(offset)); this.updateSummary(); break;
@@ -275,14 +271,6 @@ export class Fpu extends FpuState {
     if (this.operandExact) this.setExact(0, v, this.operandImage);
   }
 
-  /** FLD ST(i). */
-  private loadRegister(i: number): void {
-    if (!this.reservePush()) return;
-    if (this.isEmpty(i)) { if (this.stackFault(false)) this.push(REAL_INDEFINITE); return; }
-    this.top = (this.top - 1) & 7;
-    this.copy(0, i + 1);
-  }
-
   /** FST/FSTP m32/m64/m80, FIST/FISTP, FBSTP. Writes memory before any state change. */
   private store(kind: number, offset: number, mem: FpuMemory, pop: boolean): void {
     const underflow = this.isEmpty(0);
@@ -323,89 +311,5 @@ export class Fpu extends FpuState {
     if (pop) this.pop();
   }
 
-  /** FST/FSTP ST(i). */
-  private storeRegister(i: number, pop: boolean): void {
-    if (this.isEmpty(0)) {
-      if (this.underflowTo(i) && pop) this.pop();
-      return;
-    }
-    this.copy(i, 0);
-    this.setC1(false);
-    if (pop) this.pop();
-  }
-
-  /** FXCH (SDM Vol. 2): an empty operand becomes real indefinite when IE is masked. */
-  private exchange(i: number): void {
-    if (this.isEmpty(0) || this.isEmpty(i)) {
-      if (!this.stackFault(false)) return;
-      if (this.isEmpty(0)) this.set(0, REAL_INDEFINITE);
-      if (this.isEmpty(i)) this.set(i, REAL_INDEFINITE);
-    } else {
-      this.setC1(false);
-    }
-    const p = this.phys(0), q = this.phys(i);
-    const v = this.regs[p]!;
-    this.regs[p] = this.regs[q]!;
-    this.regs[q] = v;
-    const sp = this.shadowed[p]!;
-    this.shadowed[p] = this.shadowed[q]!;
-    this.shadowed[q] = sp;
-    const a = this.shadow[p]!, b = this.shadow[q]!;
-    const se = a.se, hi = a.hi, lo = a.lo;
-    a.se = b.se; a.hi = b.hi; a.lo = b.lo;
-    b.se = se; b.hi = hi; b.lo = lo;
-  }
-
-  /** FCHS / FABS: sign-bit operations, no IE even for SNaNs. */
-  private changeSign(abs: boolean): void {
-    if (this.isEmpty(0)) { this.underflowTo(0); return; }
-    const x = this.get(0);
-    const negative = abs ? false : !signOf(x);
-    const image = this.exactOf(0);
-    if (image !== null) image.se = negative ? image.se | 0x8000 : image.se & 0x7fff;
-    this.regs[this.phys(0)] = withSign(x, negative);
-    this.setC1(false);
-  }
-
-  /** FSQRT and FRNDINT on ST(0). */
-  private unary(op: number): void {
-    if (this.isEmpty(0)) { this.underflowTo(0); return; }
-    const x = this.get(0);
-    const image = this.exactOf(0);
-    const r = this.result;
-    if (op === Op.SQRT) fpuSqrt(x, this.rc(), r);
-    else if (image !== null && Number.isFinite(x) && x !== 0) return this.roundExact(image);
-    else fpuRoundIntegral(x, this.rc(), r);
-    if (this.signal(r.flags)) this.set(0, r.value);
-  }
-
-  /** FRNDINT of a value known only by its m80 image. */
-  private roundExact(image: F80): void {
-    decomposeF80(image, exact);
-    roundInteger(exact.neg, exact.mant, exact.exp, this.rc(), rounded);
-    if (!this.signal(rounded.flags)) return;
-    const v = Number(rounded.q) * (exact.neg ? -1 : 1);
-    if (rounded.q <= 2n ** 53n) this.set(0, v === 0 && exact.neg ? -0 : v);
-    else this.setExact(0, v, integerToF80(exact.neg, rounded.q, 0, this.image));
-  }
-
-  /** FCMOVcc (SDM Vol. 2 Table 3-29): conditions on CF, ZF and PF. */
-  private conditionalMove(op: number, i: number, eflags: number): void {
-    if (this.isEmpty(0) || this.isEmpty(i)) { this.underflowTo(0); return; }
-    const cf = (eflags & CF) !== 0, zf = (eflags & ZF) !== 0, pf = (eflags & PF) !== 0;
-    let take: boolean;
-    switch (op) {
-      case Op.CMOVB: take = cf; break;
-      case Op.CMOVE: take = zf; break;
-      case Op.CMOVBE: take = cf || zf; break;
-      case Op.CMOVU: take = pf; break;
-      case Op.CMOVNB: take = !cf; break;
-      case Op.CMOVNE: take = !zf; break;
-      case Op.CMOVNBE: take = !cf && !zf; break;
-      default: take = !pf;
-    }
-    this.setC1(false);
-    if (take) this.copy(0, i);
-  }
 }
 

@@ -38,13 +38,13 @@ import { SECTOR_SIZE, type BlockDevice } from "./block-device.js";
 import { buildIdentify, MAX_MULTIPLE } from "./ata-identify.js";
 import { cyclesForNs } from "./clock-divider.js";
 import {
-  DEVICE_LBA,
   ERROR_ABRT,
   STATUS_BSY,
   STATUS_DRDY,
   STATUS_DRQ,
   STATUS_DSC,
   STATUS_ERR,
+  type SectorRange,
   type TaskFile,
 } from "./ata-registers.js";
 
@@ -229,30 +229,11 @@ export class AtaDrive {
     this.finish();
   }
 
-  /** Decode the address and count of a read/write command, or undefined if out of range. */
-  private range(ext: boolean): { lba: number; count: number } | undefined {
-    const tf = this.bus.taskFile;
-    let lba: number;
-    let count: number;
-    let limit = Math.min(this.disk.sectors, 0x0fffffff);
-    if (ext) {
-      lba = (tf.hobLbaHigh * 0x10000 + tf.hobLbaMid * 0x100 + tf.hobLbaLow) * 0x1000000 +
-        ((tf.lbaHigh << 16) | (tf.lbaMid << 8) | tf.lbaLow);
-      count = (tf.hobCount << 8) | tf.count || 0x10000;
-      limit = this.disk.sectors;
-    } else {
-      count = tf.count || 0x100;
-      if (tf.device & DEVICE_LBA) {
-        lba = ((tf.device & 0x0f) << 24) | (tf.lbaHigh << 16) | (tf.lbaMid << 8) | tf.lbaLow;
-      } else {
-        const cylinder = (tf.lbaHigh << 8) | tf.lbaMid;
-        const head = tf.device & 0x0f;
-        const sector = tf.lbaLow;
-        if (sector === 0 || sector > this.curSpt || head >= this.curHeads) return undefined;
-        lba = (cylinder * this.curHeads + head) * this.curSpt + sector - 1;
-      }
-    }
-    return lba + count <= limit ? { lba, count } : undefined;
+  /** The sectors a read/write command addresses, or undefined if invalid or past the end. */
+  private range(ext: boolean): SectorRange | undefined {
+    const r = this.bus.taskFile.sectorRange(ext, this.curHeads, this.curSpt);
+    const limit = ext ? this.disk.sectors : Math.min(this.disk.sectors, 0x0fffffff);
+    return r !== undefined && r.lba + r.count <= limit ? r : undefined;
   }
 
   private readPio(ext: boolean, block: number): void {

@@ -38,6 +38,12 @@ export const CONTROL_NIEN = 0x02;
 export const CONTROL_SRST = 0x04;
 export const CONTROL_HOB = 0x80;
 
+/** The sectors a read/write command addresses. */
+export interface SectorRange {
+  lba: number;
+  count: number;
+}
+
 export class TaskFile {
   features = 0;
   count = 0;
@@ -94,6 +100,29 @@ export class TaskFile {
       default:
         return this.device | 0xa0; // bits 7 and 5 (obsolete) read as 1, as in QEMU
     }
+  }
+
+  /**
+   * Starting sector and count of a read/write command: LBA48 for EXT
+   * commands (count 0 = 65536), else LBA28 (DEVICE_LBA set) or CHS through
+   * the given geometry (count 0 = 256). Undefined for an invalid CHS address.
+   */
+  sectorRange(ext: boolean, heads: number, sectorsPerTrack: number): SectorRange | undefined {
+    if (ext) {
+      const high = (this.hobLbaHigh * 0x10000 + this.hobLbaMid * 0x100 + this.hobLbaLow) * 0x1000000;
+      const lba = high + ((this.lbaHigh << 16) | (this.lbaMid << 8) | this.lbaLow);
+      return { lba, count: ((this.hobCount << 8) | this.count) || 0x10000 };
+    }
+    const count = this.count || 0x100;
+    if (this.device & DEVICE_LBA) {
+      const lba = ((this.device & 0x0f) << 24) | (this.lbaHigh << 16) | (this.lbaMid << 8) | this.lbaLow;
+      return { lba, count };
+    }
+    const cylinder = (this.lbaHigh << 8) | this.lbaMid;
+    const head = this.device & 0x0f;
+    const sector = this.lbaLow;
+    if (sector === 0 || sector > sectorsPerTrack || head >= heads) return undefined;
+    return { lba: (cylinder * heads + head) * sectorsPerTrack + sector - 1, count };
   }
 
   /** The reset signature of an ATA (non-packet) device (ATA-6 9.12). */

@@ -97,7 +97,7 @@ export class PciFunction {
   /** The port base BAR `index` decodes now, or undefined (disabled, unassigned, or past 0xFFFF). */
   ioBarBase(bar: IoBar): number | undefined {
     if (!(this.command & COMMAND_IO)) return undefined;
-    const base = this.read32(PCI_BAR0 + 4 * bar.index) & ~(bar.size - 1) & ~3;
+    const base = (this.read32(PCI_BAR0 + 4 * bar.index) & ~(bar.size - 1) & ~3) >>> 0;
     if (base === 0 || base + bar.size > 0x10000) return undefined;
     return base;
   }

@@ -64,8 +64,8 @@ export class PiixIde extends PciFunction {
   }
 
   /** Enabling bus mastering lets an already started engine run. */
-  protected override configWritten(offset: number, _width: number): void {
-    if (offset <= 0x04 && this.busMasters[0].started) for (const d of this.primary.drives) d?.dmaStart();
+  protected override configWritten(offset: number, width: number): void {
+    if (offset <= 0x04 && offset + width > 0x04 && this.busMasters[0].started) for (const d of this.primary.drives) d?.dmaStart();
   }
 
   /** The base port BAR4 decodes now, or undefined. */

@@ -12,17 +12,8 @@
  *
  * Time: the input clock is derived from the simulated CPU clock (tick k at
  * cycle ceil(k * hz / 1193182), clock-divider.ts); nothing here reads host
- * time. A counter is not decremented tick by tick: it stores the tick at
- * which its count was loaded and computes the counting element (CE) and OUT
- * from the ticks elapsed since, d. With N the initial count (0 = 2^16, or
- * 10^4 in BCD):
- *
- *   mode 0 interrupt on terminal count   CE = N - d   OUT = d >= N
- *   mode 1 hardware one-shot (gate edge) CE = N - d   OUT = d >= N
- *   mode 2 rate generator                CE = N - d mod N   OUT low when d mod N = N-1
- *   mode 3 square wave                   CE steps by 2      OUT high for the first ceil(N/2)
- *   mode 4 software strobe               CE = N - d   OUT low only at d = N
- *   mode 5 hardware strobe (gate edge)   CE = N - d   OUT low only at d = N
+ * time. Each counter computes its value and OUT from the ticks elapsed
+ * since its count was loaded (pit-counter.ts has the per-mode formulas).
  *
  * A count takes effect on the CLK pulse after it is written (load tick =
  * write tick + 1), so mode 0 OUT rises N+1 ticks after the write as the
@@ -38,147 +29,13 @@ import type { DeviceClock, IoWidth, IrqLine, PortDevice } from "./device.js";
 import type { TimerHandle } from "../clock.js";
 import { cycleOfTick, ticksAt } from "./clock-divider.js";
 import { readLanes, writeLanes } from "./byte-lanes.js";
+import { PitCounter, toBcd } from "./pit-counter.js";
 
 /** The PIT input clock, Hz (14.31818 MHz / 12). */
 export const PIT_HZ = 1193182;
 
-type Phase = "idle" | "armed" | "running" | "paused";
-
-class Counter {
-  mode = 0; // 0..5 (6 and 7 alias 2 and 3)
-  modeBits = 0; // M2..M0 as written, for the status byte
-  access = 3;
-  bcd = false;
-  gate: boolean;
-  cr = 0; // count register as written (raw 16 bits)
-  n = 0x10000; // initial count of the run in progress
-  phase: Phase = "idle";
-  idleOut = true;
-  loadTick = 0;
-  frozen = 0; // d while paused
-  preOut = true; // OUT between a write and the load tick
-  hold = 0; // CE shown before the load tick / while idle
-  pendingN = 0;
-  pendingAt = Infinity;
-  nullUntil = Infinity; // NULL COUNT is set while tick < nullUntil
-  writeMsbNext = false;
-  writeLow = 0;
-  readMsbNext = false;
-  latch: number | undefined;
-  latchMsbNext = false;
-  status: number | undefined;
-
-  constructor(gate: boolean) {
-    this.gate = gate;
-  }
-
-  get modulus(): number {
-    return this.bcd ? 10000 : 0x10000;
-  }
-
-  decode(raw: number): number {
-    const v = this.bcd ? fromBcd(raw) : raw;
-    return v === 0 ? this.modulus : v;
-  }
-
-  /** Apply a mode 2/3 count rewrite once the current period has ended. */
-  settle(tick: number): void {
-    if (this.pendingAt <= tick) {
-      this.loadTick = this.pendingAt;
-      this.n = this.pendingN;
-      this.pendingAt = Infinity;
-    }
-  }
-
-  ce(tick: number): number {
-    this.settle(tick);
-    if (this.phase === "idle" || this.phase === "armed") return this.hold;
-    const d = this.phase === "paused" ? this.frozen : tick - this.loadTick;
-    if (d < 0) return this.hold;
-    const n = this.n;
-    const m = this.modulus;
-    let v: number;
-    if (this.mode === 2) v = n - (d % n);
-    else if (this.mode === 3) {
-      const h = d % n;
-      const half = (n + 1) >> 1;
-      v = (h < half ? n - 2 * h : n - 2 * (h - half)) - (n & 1);
-    } else v = n - (d % m);
-    return ((v % m) + m) % m;
-  }
-
-  out(tick: number): boolean {
-    this.settle(tick);
-    if (this.phase === "idle") return this.idleOut;
-    if (this.phase === "armed") return true;
-    if (this.phase === "paused" && (this.mode === 2 || this.mode === 3)) return true;
-    const d = this.phase === "paused" ? this.frozen : tick - this.loadTick;
-    if (d < 0) return this.preOut;
-    const n = this.n;
-    switch (this.mode) {
-      case 0:
-      case 1:
-        return d >= n;
-      case 2:
-        return d % n !== n - 1;
-      case 3:
-        return d % n < (n + 1) >> 1;
-      default:
-        return d !== n;
-    }
-  }
-
-  /** The first tick after `tick` at which OUT rises, or Infinity. */
-  nextRise(tick: number): number {
-    this.settle(tick);
-    if (this.phase !== "running") return Infinity;
-    const a = Math.max(tick - this.loadTick, 0);
-    const n = this.n;
-    let d: number;
-    switch (this.mode) {
-      case 0:
-      case 1:
-        d = a < n ? n : Infinity;
-        break;
-      case 2:
-      case 3:
-        d = n <= 1 ? Infinity : n * (Math.floor(a / n) + 1);
-        break;
-      default:
-        d = a < n + 1 ? n + 1 : Infinity;
-    }
-    return this.loadTick + d;
-  }
-
-  /** Start (or restart) counting from `n` at the CLK pulse after `tick`. */
-  start(tick: number, n: number, preOut: boolean): void {
-    this.hold = this.ce(tick);
-    this.n = n;
-    this.pendingAt = Infinity;
-    this.preOut = preOut;
-    this.nullUntil = tick + 1;
-    if (this.gate || this.mode === 1 || this.mode === 5) {
-      this.phase = "running";
-      this.loadTick = tick + 1;
-    } else {
-      this.phase = "paused";
-      this.frozen = 0;
-    }
-  }
-
-  statusByte(tick: number): number {
-    return (
-      (this.out(tick) ? 0x80 : 0) |
-      (tick < this.nullUntil ? 0x40 : 0) |
-      (this.access << 4) |
-      (this.modeBits << 1) |
-      (this.bcd ? 1 : 0)
-    );
-  }
-}
-
 export class Pit8254 implements PortDevice {
-  private readonly counters = [new Counter(true), new Counter(true), new Counter(false)];
+  private readonly counters = [new PitCounter(true), new PitCounter(true), new PitCounter(false)];
   private event: TimerHandle | undefined;
 
   constructor(
@@ -246,7 +103,7 @@ export class Pit8254 implements PortDevice {
     writeLanes((o, v) => (o === 3 ? this.writeControl(v) : this.writeCounter(o, v)), offset, width, value, 4);
   }
 
-  private readCounter(c: Counter): number {
+  private readCounter(c: PitCounter): number {
     const tick = this.ticks();
     if (c.status !== undefined) {
       const s = c.status;
@@ -271,7 +128,7 @@ export class Pit8254 implements PortDevice {
   }
 
   /** CE as the data bus shows it (BCD-encoded in BCD mode). */
-  private visible(c: Counter, tick: number): number {
+  private visible(c: PitCounter, tick: number): number {
     const v = c.ce(tick);
     return c.bcd ? toBcd(v) : v;
   }
@@ -294,7 +151,7 @@ export class Pit8254 implements PortDevice {
     this.mutate(i, (tick) => this.load(c, tick, raw));
   }
 
-  private load(c: Counter, tick: number, raw: number): void {
+  private load(c: PitCounter, tick: number, raw: number): void {
     c.cr = raw;
     const n = c.decode(raw);
     switch (c.mode) {
@@ -327,7 +184,7 @@ export class Pit8254 implements PortDevice {
     }
   }
 
-  private stop(c: Counter, tick: number, out: boolean): void {
+  private stop(c: PitCounter, tick: number, out: boolean): void {
     c.hold = c.ce(tick);
     c.phase = "idle";
     c.idleOut = out;
@@ -369,7 +226,7 @@ export class Pit8254 implements PortDevice {
     });
   }
 
-  private latchCount(c: Counter, tick: number): void {
+  private latchCount(c: PitCounter, tick: number): void {
     c.latch = this.visible(c, tick);
     c.latchMsbNext = false;
   }
@@ -402,14 +259,4 @@ export class Pit8254 implements PortDevice {
       this.schedule(Math.max(edge, this.ticks()));
     });
   }
-}
-
-function fromBcd(raw: number): number {
-  return ((raw >>> 12) & 0xf) * 1000 + ((raw >>> 8) & 0xf) * 100 + ((raw >>> 4) & 0xf) * 10 + (raw & 0xf);
-}
-
-function toBcd(v: number): number {
-  return (
-    ((Math.floor(v / 1000) % 10) << 12) | ((Math.floor(v / 100) % 10) << 8) | ((Math.floor(v / 10) % 10) << 4) | v % 10
-  );
 }

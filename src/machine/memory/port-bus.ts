@@ -25,7 +25,7 @@ export class PortBus {
     port &= 0xffff;
     const device = this.owner[port];
     if (device === undefined) return WIDTH_MASK[width] >>> 0;
-    return device.portRead(port - this.base[port]!, width) & WIDTH_MASK[width];
+    return (device.portRead(port - this.base[port]!, width) & WIDTH_MASK[width]) >>> 0;
   }
 
   write(port: number, width: IoWidth, value: number): void {
