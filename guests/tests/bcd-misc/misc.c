@@ -154,9 +154,10 @@ void lock_tests(void)
         printf("lock cmpxchg8b: m=%08x%08x edx:eax=%08x:%08x .%03x\n", (uint32_t)(lm64 >> 32),
                (uint32_t)lm64, hi, lo, f & FLAGS_ARITH);
     }
-    /* LOCK on a register destination or a non-lockable instruction: #UD */
+    /* LOCK on a register destination or a non-lockable instruction: #UD (SDM "LOCK") */
     printf("lock add reg: vec=%d\n", expect_fault(__asm__ volatile(".byte 0xf0, 0x01, 0xc3" ::: "ebx", "cc")));
-    printf("lock mov mem: vec=%d\n", expect_fault(__asm__ volatile("lock movl %%eax, %[m]" : [m] "=m"(lm) :: "cc")));
+    /* (LOCK MOV, TEST, BT, XCHG reg,reg, LEA: #UD per the SDM, but QEMU 7.2
+     * executes them; they live in the lock-ud-sdm test.) */
     printf("lock nop: vec=%d\n", expect_fault(__asm__ volatile(".byte 0xf0, 0x90")));
 }
 

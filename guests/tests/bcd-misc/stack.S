@@ -8,7 +8,7 @@
  * SDM Vol. 2: ENTER, LEAVE, PUSHA/PUSHAD, POPA/POPAD, PUSH, POP.
  */
         .section .bss
-        .balign 16
+        .balign 65536           /* low 16 bits of stack addresses = offsets (16-bit pushes print them) */
         .globl bm_stack, bm_out
 bm_stack:
         .space 256
@@ -168,8 +168,9 @@ BEGIN bm_push_esp
         OUT %eax, 9
         OUT %esp, 10
         movl $bm_stack_top, %esp
+        pushl $0xEEEE0005
         pushl $0xDDDD0004
-        popw 2(%esp)                    /* 16-bit pop to memory, ESP+2 first */
+        popw 2(%esp)                    /* 16-bit pop to memory, ESP+2 first: writes the EEEE0005 slot */
         OUT %esp, 11
         popw %ax
         OUT %eax, 12

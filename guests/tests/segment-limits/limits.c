@@ -20,7 +20,9 @@
 #include "limits.h"
 
 volatile uint32_t at_insn, at_next;
-#define AT(insn) "movl $1f, at_insn\n\tmovl $2f, at_next\n1:\t" insn "\n2:\n\t"
+#define AT(insn) AT_PRE("", insn)
+/* pre runs after the label stores (which go through DS), right before insn */
+#define AT_PRE(pre, insn) "movl $1f, at_insn\n\tmovl $2f, at_next\n\t" pre "\n1:\t" insn "\n2:\n\t"
 
 static void report(const char *name, int faulted)
 {
@@ -79,7 +81,7 @@ static void access_rights(void)
 {
     uint32_t p = (uint32_t)&cell;
     CHECK("null-ds read", __asm__ volatile(
-        "movw %w0, %%ds\n\t" AT("movl (%1), %%eax") "movw %w2, %%ds"
+        AT_PRE("movw %w0, %%ds", "movl (%1), %%eax") "movw %w2, %%ds"
         :: "r"(0), "r"(p), "r"(SEL_DATA0) : "eax", "memory"));
     CHECK("null-fs read", __asm__ volatile(
         "movw %w0, %%fs\n\t" AT("movl %%fs:(%1), %%eax") :: "r"(0), "r"(p) : "eax", "memory"));

@@ -85,6 +85,8 @@ export class Cpu implements PagingState {
   attention = 1;
   /** Events delivered (exceptions, interrupts); lets the loop see that an INT n happened. */
   deliveries = 0;
+  /** Set by IRET when it loads EFLAGS.RF = 1 (RF then survives that instruction's completion). */
+  rfLoaded = false;
   /** #DB trap bits (B0-B3, BS) held back by a MOV SS / POP SS shadow. */
   deferredDebug = 0;
   /** Cached code page: linear page number, its decoded-slot map and frame (-1: look up again). */
@@ -345,7 +347,7 @@ export class Cpu implements PagingState {
   }
 
   private physRead(p: number, size: number): number {
-    if (p >>> 0 >= this.ram.size) return size === 4 ? -1 : (1 << (size * 8)) - 1;
+    if (p >>> 0 >= this.ram.size) return 0;
     if (size === 1) return this.ram8[p]!;
     if (size === 2) return this.ram.read16(p);
     return this.ram.read32(p);
@@ -355,7 +357,7 @@ export class Cpu implements PagingState {
     if (this.debug.dataBreakpoints) this.debug.checkData(lin, size, false);
     if (((lin & 0xfff) + size - 1) <= 0xfff) {
       const e = this.tlbEntryFor(lin, ACCESS_READ, user);
-      if ((e & TLB_SLOW) !== 0) return size === 4 ? -1 : (1 << (size * 8)) - 1;
+      if ((e & TLB_SLOW) !== 0) return 0;
       return this.physRead((e & ~0xfff) | (lin & 0xfff), size);
     }
     // crosses a page: translate both pages before reading
@@ -405,7 +407,7 @@ export class Cpu implements PagingState {
     const e = this.tlb.entry[lin >>> 12]!;
     if ((e & this.execMask) !== 0) return this.ram8[(e & ~0xfff) | (lin & 0xfff)]!;
     const f = this.walkOrFault(lin, ACCESS_EXEC, this.cpl === 3);
-    if ((f & TLB_SLOW) !== 0) return 0xff;
+    if ((f & TLB_SLOW) !== 0) return 0;
     return this.ram8[(f & ~0xfff) | (lin & 0xfff)]!;
   }
 }

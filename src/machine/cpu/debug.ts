@@ -70,6 +70,7 @@ export class DebugUnit {
     this.codeBreakpoints = code;
     this.ioBreakpoints = io;
     this.cpu.updateAccessMasks();
+    this.cpu.attention = 1; // the loop must switch to checked stepping
   }
 
   /** Instruction breakpoints matching linear address `lin` (a B-bit mask). */

@@ -63,7 +63,8 @@ const popaValues = new Int32Array(8);
 function popa(cpu: Cpu, s: number): void {
   const size = opSize(cpu, s), bytes = size / 8;
   for (let i = 0; i < 8; i++) popaValues[i] = peek(cpu, i * bytes, size);
-  for (let r = 0; r < 8; r++) if (r !== ESP) setReg(cpu, 7 - r, size, popaValues[r]!);
+  // stack image from the top: EDI ESI EBP (ESP, skipped) EBX EDX ECX EAX
+  for (let i = 0; i < 8; i++) if (7 - i !== ESP) setReg(cpu, 7 - i, size, popaValues[i]!);
   setSp(cpu, (cpu.regs[ESP]! + 8 * bytes) & (stack32(cpu) ? -1 : 0xffff));
 }
 

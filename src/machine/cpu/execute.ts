@@ -178,7 +178,7 @@ function serviceBoundary(cpu: Cpu): void {
     cpu.attention = 1;
   }
   if (cpu.halted) cpu.attention = 1;
-  if ((cpu.eflagsRest & TF) !== 0 || cpu.debug.codeBreakpoints || cpu.debug.dataBreakpoints || cpu.debug.ioBreakpoints
+  if ((cpu.eflagsRest & (TF | RF)) !== 0 || cpu.debug.codeBreakpoints || cpu.debug.dataBreakpoints || cpu.debug.ioBreakpoints
       || cpu.deferredDebug !== 0) {
     cpu.attention = 1;
   }
@@ -199,8 +199,12 @@ function stepCareful(cpu: Cpu): void {
         raise(DB);
       }
     }
+    const rfBefore = cpu.eflagsRest & RF;
+    cpu.rfLoaded = false;
     step(cpu);
-    cpu.eflagsRest &= ~RF;
+    // RF is cleared once an instruction completes, unless that instruction (IRET) loaded it
+    if (rfBefore !== 0 || !cpu.rfLoaded) cpu.eflagsRest &= ~RF;
+    if (cpu.rfLoaded) cpu.eflagsRest |= RF;
   } catch (e) {
     if (e !== FAULT) throw e;
     cpu.eip = cpu.startEip;

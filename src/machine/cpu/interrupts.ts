@@ -37,6 +37,8 @@ export function raiseEvent(cpu: Cpu, vector: number, errorCode: number, kind: nu
   for (;;) {
     try {
       deliver(cpu, v, e, k);
+      // the delivery's own stack writes do not report data breakpoints
+      cpu.debug.pending = 0;
       return;
     } catch (x) {
       if (x !== FAULT) throw x;
@@ -217,6 +219,7 @@ export function iret(cpu: Cpu, o32: boolean): void {
     cpu.eip = target;
     cpu.codeVpn = -1;
     cpu.attention = 1;
+    cpu.rfLoaded = (cpu.eflagsRest & RF) !== 0;
   } catch (e) {
     cpu.regs[ESP] = spSave;
     throw e;

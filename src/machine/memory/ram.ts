@@ -5,8 +5,9 @@
  *   | u8[]  (every byte)               |
  *   | i32[] (aligned dwords, LE host)  |
  *
- * Addresses at or above `size` are open bus: reads give all ones, writes are
- * dropped. RAM also tracks which 4 KiB frames hold decoded code
+ * Addresses at or above `size` reach nothing: reads give 0 and writes are
+ * dropped, as QEMU's unassigned memory does (a real PC's open bus may read
+ * all ones; software must not rely on either). RAM also tracks which 4 KiB frames hold decoded code
  * (`codePages`); any write to such a frame calls `onCodeWrite(frame)` so the
  * CPU can drop its decoded instructions (self-modifying code, DMA, and the
  * hypervisor's own writes all pass through here).
@@ -32,7 +33,7 @@ export class Ram implements DmaMemory {
   }
 
   read8(paddr: number): number {
-    return paddr < this.size ? this.u8[paddr]! : 0xff;
+    return paddr < this.size ? this.u8[paddr]! : 0;
   }
 
   read16(paddr: number): number {

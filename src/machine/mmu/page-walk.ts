@@ -15,7 +15,7 @@
  */
 import type { Ram } from "../memory/ram.js";
 import {
-  TLB_EXEC_SUP, TLB_EXEC_USER, TLB_GLOBAL, TLB_READ_SUP, TLB_READ_USER, TLB_SLOW, TLB_WRITE_SUP,
+  TLB_EXEC_SUP, TLB_EXEC_USER, TLB_GLOBAL, TLB_LARGE, TLB_LARGE_2M, TLB_READ_SUP, TLB_READ_USER, TLB_SLOW, TLB_WRITE_SUP,
   TLB_WRITE_USER, type Tlb,
 } from "./tlb.js";
 
@@ -73,7 +73,7 @@ export function walk(st: PagingState, ram: Ram, tlb: Tlb, lin: number, kind: num
   let frame: number; // physical frame address (low 32 bits)
   let frameHigh = 0; // nonzero: at or above 4 GiB
   let rw: number, us: number, xd = 0, global: number, dirty: number;
-  let leafAddr: number, leaf: number;
+  let leafAddr: number, leaf: number, large = 0;
   if ((st.cr4 & PAE) === 0) {
     const pdeAddr = ((st.cr3 & ~0xfff) | ((lin >>> 22) << 2)) >>> 0;
     let pde = ram.read32(pdeAddr);
@@ -84,7 +84,7 @@ export function walk(st: PagingState, ram: Ram, tlb: Tlb, lin: number, kind: num
       checkRights(st, lin, kind, user, rw, us, 0, baseCode);
       frameHigh = (pde >>> 13) & 0xff;
       frame = ((pde & 0xffc00000) | (lin & 0x003ff000)) >>> 0;
-      global = pde & G; leafAddr = pdeAddr; leaf = pde;
+      global = pde & G; leafAddr = pdeAddr; leaf = pde; large = TLB_LARGE;
     } else {
       if ((pde & A) === 0) { pde |= A; ram.write32(pdeAddr, pde); }
       const pteAddr = ((pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
@@ -110,7 +110,7 @@ export function walk(st: PagingState, ram: Ram, tlb: Tlb, lin: number, kind: num
       checkRights(st, lin, kind, user, rw, us, xd, baseCode);
       frameHigh = pdeHi & 0xf;
       frame = ((pde & 0xffe00000) | (lin & 0x001ff000)) >>> 0;
-      global = pde & G; leafAddr = pdeAddr; leaf = pde;
+      global = pde & G; leafAddr = pdeAddr; leaf = pde; large = TLB_LARGE | TLB_LARGE_2M;
     } else {
       if ((pde & A) === 0) { pde |= A; ram.write32(pdeAddr, pde); }
       const pteAddr = ((pde & ~0xfff) | (((lin >>> 12) & 0x1ff) << 3)) >>> 0;
@@ -143,7 +143,8 @@ export function walk(st: PagingState, ram: Ram, tlb: Tlb, lin: number, kind: num
     if (xd === 0) value |= TLB_EXEC_USER;
   }
   if (global !== 0 && (st.cr4 & PGE) !== 0) value |= TLB_GLOBAL;
-  if (frameHigh !== 0 || frame >= ram.size) value = (frame | TLB_SLOW | (value & TLB_GLOBAL)) | 0;
+  value |= large;
+  if (frameHigh !== 0 || frame >= ram.size) value = (frame | TLB_SLOW | (value & (TLB_GLOBAL | large))) | 0;
   tlb.fill(vpn, value | 0);
   return value | 0;
 }

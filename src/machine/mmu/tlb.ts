@@ -17,13 +17,15 @@
  * eviction clears the flat slot. So the hot path is one typed-array load and
  * a mask test, and the flat array behaves exactly like the modelled TLB.
  *
- *   entry[vpn]:  31            12 11       8 7 6 5 4 3 2 1 0
- *               | frame address  | reserved |S|G|XU|XS|WU|RU|WS|RS|
+ *   entry[vpn]:  31            12 11  10 9 8 7 6 5 4 3 2 1 0
+ *               | frame address  | rsvd |M|L|S|G|XU|XS|WU|RU|WS|RS|
  *   RS/WS  read/write allowed for supervisor accesses (CPL 0-2, implicit)
  *   RU/WU  read/write allowed for user accesses (CPL 3)
  *   XS/XU  instruction fetch allowed (supervisor/user)
  *   G      global (survives CR3 loads when CR4.PGE=1)
  *   S      slow: not RAM (open bus); every access takes the slow path
+ *   L, M   a splinter of a large page (M: 2 MiB, else 4 MiB); INVLPG of any
+ *          address in that large page drops every splinter of it (SDM §4.10.4.1)
  * Write bits are set only when the dirty bit is already set in the entry
  * that maps the page, so the first write re-walks and sets D as hardware does.
  */
@@ -35,6 +37,8 @@ export const TLB_EXEC_SUP = 1 << 4;
 export const TLB_EXEC_USER = 1 << 5;
 export const TLB_GLOBAL = 1 << 6;
 export const TLB_SLOW = 1 << 7;
+export const TLB_LARGE = 1 << 8;
+export const TLB_LARGE_2M = 1 << 9;
 
 export interface TlbGeometry {
   entries: number;
@@ -91,9 +95,15 @@ export class Tlb {
   /** INVLPG: drop one page (global or not). */
   flushPage(vpn: number): void {
     this.pageFlushes++;
-    const base = (vpn & (this.sets - 1)) * this.ways;
-    for (let w = 0; w < this.ways; w++) {
-      if (this.slotVpn[base + w] === vpn + 1) this.slotVpn[base + w] = 0;
+    for (let slot = 0; slot < this.slotVpn.length; slot++) {
+      const v = this.slotVpn[slot]! - 1;
+      if (v < 0) continue;
+      const e = this.entry[v]!;
+      const shift = (e & TLB_LARGE) === 0 ? 0 : (e & TLB_LARGE_2M) !== 0 ? 9 : 10;
+      if ((v >>> shift) === (vpn >>> shift)) {
+        this.entry[v] = 0;
+        this.slotVpn[slot] = 0;
+      }
     }
     this.entry[vpn] = 0;
   }

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Host-time emulator benchmark: runs the shared emulator benchmark kit
+# (shared/bench/emu) with tsxen as a column beside native, QEMU TCG, v86 and
+# v86's interpreter, and writes the tables into benchmarks/results/.
+# See benchmarks/host/README.md.
+#
+# usage: benchmarks/host/run.sh [options] [kit options]
+#   (or: npm run bench -- [options] [kit options])
+# Options of this script:
+#   --tsxen-scale F     iteration scale of the tsxen column (default 0.05)
+#   --no-tsxen          leave the tsxen column out (anchors only)
+#   --kit DIR           the benchmark kit (default: ../shared/bench/emu beside
+#                       the repository, else /work/shared/bench/emu; or $BENCH_KIT)
+#   --out DIR           results folder (default benchmarks/results/<UTC time>)
+#   --no-latest         do not rewrite benchmarks/results/latest.md
+#   --no-project-build  do not run `npm run build` first
+# Kit options, passed through to the kit's run.sh (see its --help):
+#   --runs N (default 3)   --workloads "coremark sieve mem paging int80 int80u" (default all)
+#   --anchors "native32 qemu v86 v86-nojit" (this default; the kit also has native64)
+#   --nojit-scale F   --count qemu|perf|none   --no-build   --column NAME SCALE CMD
+# e.g. npm run bench -- --runs 1 --workloads "coremark int80"
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+KITCOPY="$HERE/.kit"        # git-ignored (benchmarks/.gitignore)
+SNAP="$KITCOPY/tsxen"       # frozen copy of the compiled emulator
+
+TSXEN_SCALE=0.05
+WITH_TSXEN=1
+KIT="${BENCH_KIT:-}"
+OUT=""
+LATEST=1
+PROJECT_BUILD=1
+PASS=()
+ORIG_ARGS=("$@")
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --tsxen-scale) TSXEN_SCALE="$2"; shift 2 ;;
+        --no-tsxen) WITH_TSXEN=0; shift ;;
+        --kit) KIT="$2"; shift 2 ;;
+        --out) OUT="$2"; shift 2 ;;
+        --no-latest) LATEST=0; shift ;;
+        --no-project-build) PROJECT_BUILD=0; shift ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        --column) PASS+=("$1" "$2" "$3" "$4"); shift 4 ;;
+        --runs|--workloads|--anchors|--emulator|--emu-scale|--nojit-scale|--v86-bios|--count)
+            PASS+=("$1" "$2"); shift 2 ;;
+        --no-build) PASS+=("$1"); shift ;;
+        *) echo "benchmarks/host/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+# ------------------------------------------------------------ the kit
+if [ -z "$KIT" ]; then
+    for d in "$ROOT/../shared/bench/emu" /work/shared/bench/emu; do
+        if [ -f "$d/run.sh" ]; then KIT="$d"; break; fi
+    done
+fi
+if [ -z "$KIT" ] || [ ! -f "$KIT/run.sh" ] || [ ! -f "$KIT/tools/bench.mjs" ]; then
+    echo "benchmarks/host/run.sh: benchmark kit not found (looked for shared/bench/emu; use --kit DIR or BENCH_KIT)" >&2
+    exit 2
+fi
+KIT=$(cd "$KIT" && pwd)
+need() { command -v "$1" >/dev/null 2>&1 || echo "benchmarks/host/run.sh: warning: $1 not found ($2)" >&2; }
+need gcc "needed to build the guest images"
+need qemu-system-i386 "no QEMU column and no instruction counts; apt-get install qemu-system-x86"
+
+# Copy the kit (it is read-only and must stay untouched) into the ignored
+# build folder.  Its build/ and v86/node_modules/ are kept between runs.
+mkdir -p "$KITCOPY/v86"
+for f in run.sh build.sh RESULTS.md src tools v86/run-v86.mjs v86/package.json v86/package-lock.json; do
+    [ -e "$KIT/$f" ] || continue
+    rm -rf "${KITCOPY:?}/$f"
+    cp -r "$KIT/$f" "$KITCOPY/$f"
+    chmod -R u+w "$KITCOPY/$f"
+done
+KIT_SUM=$(cd "$KIT" && find run.sh build.sh src tools v86/run-v86.mjs v86/package.json -type f -print0 2>/dev/null \
+          | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+
+# ------------------------------------------------------------ tsxen
+if [ "$WITH_TSXEN" = 1 ]; then
+    if [ "$PROJECT_BUILD" = 1 ]; then
+        (cd "$ROOT" && npm run -s build) || { echo "benchmarks/host/run.sh: npm run build failed" >&2; exit 1; }
+    fi
+    [ -f "$ROOT/build/src/cli/main.js" ] || { echo "benchmarks/host/run.sh: tsxen is not built (npm run build)" >&2; exit 1; }
+    # Freeze the compiled emulator so that rebuilds during the run (others
+    # work in src/) cannot change what is measured half way.
+    rm -rf "$SNAP"
+    mkdir -p "$SNAP/bin" "$SNAP/build"
+    cp -r "$ROOT/build/src" "$SNAP/build/src"
+    cp "$ROOT/bin/tsxen" "$SNAP/bin/tsxen"
+    cp "$ROOT/package.json" "$SNAP/package.json"
+    PASS=(--column tsxen "$TSXEN_SCALE" "node $SNAP/bin/tsxen run {image}" "${PASS[@]}")
+fi
+
+# ------------------------------------------------------------ run
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${OUT:-"$ROOT/benchmarks/results/$STAMP"}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+CMDLINE="npm run bench --${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}"
+[ ${#ORIG_ARGS[@]} -gt 0 ] || CMDLINE="npm run bench"
+
+rc=0
+bash "$KITCOPY/run.sh" --runs 3 --anchors "native32 qemu v86 v86-nojit" "${PASS[@]}" --out "$OUT" || rc=$?
+
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l)
+{
+    echo "# tsxen $COMMIT$([ "$DIRTY" -gt 0 ] && echo " + $DIRTY uncommitted change(s) in src/"), column scale $TSXEN_SCALE$([ "$WITH_TSXEN" = 1 ] || echo ' (not run)')"
+    echo "# kit $KIT (content hash $KIT_SUM)"
+    echo "# command: $CMDLINE"
+} >> "$OUT/env.txt"
+
+if [ ! -f "$OUT/results.json" ]; then
+    echo "benchmarks/host/run.sh: no results.json (see $OUT)" >&2
+    exit "$rc"
+fi
+node "$HERE/targets.mjs" "$OUT/results.json" --col tsxen > "$OUT/targets.md" || true
+echo
+cat "$OUT/targets.md"
+
+if [ "$LATEST" = 1 ]; then
+    REL=${OUT#"$ROOT/"}
+    {
+        echo "# Host-time emulator benchmark: latest run"
+        echo
+        echo "- Date: $(date -u +%Y-%m-%dT%H:%M:%SZ) (UTC)"
+        echo "- Command: \`$CMDLINE\`"
+        echo "- tsxen: commit $COMMIT$([ "$DIRTY" -gt 0 ] && echo " with $DIRTY uncommitted change(s) in src/")"
+        echo "- Raw data: \`$REL/\` (results.json, results.md, pivot.md, env.txt, targets.md)"
+        echo "- What this measures: HOST time, i.e. how fast each emulator runs the guest"
+        echo "  (see benchmarks/host/README.md); not the simulated time the guest sees."
+        echo "- Status: $([ "$rc" = 0 ] && echo "all runs ok" || echo "**some runs failed (exit $rc); see bench.log in the raw folder**")"
+        echo
+        echo "Machine:"
+        echo
+        echo '```'
+        cat "$OUT/env.txt"
+        echo '```'
+        echo
+        echo "## Per workload"
+        echo
+        cat "$OUT/pivot.md"
+        echo
+        echo "## All figures"
+        echo
+        cat "$OUT/results.md"
+        echo
+        echo "## Targets (tsxen)"
+        echo
+        cat "$OUT/targets.md"
+    } > "$ROOT/benchmarks/results/latest.md"
+    echo "latest: benchmarks/results/latest.md"
+fi
+exit "$rc"
