@@ -8,6 +8,10 @@
 #   (or: npm run bench -- [options] [kit options])
 # Options of this script:
 #   --tsxen-scale F     iteration scale of the tsxen column (default 0.05)
+#   --tsxen-timing wall|marker
+#                       how the tsxen column is timed (default wall: process
+#                       wall time minus the null image's; marker: arrival of
+#                       the BENCH start/done lines, see README.md)
 #   --no-tsxen          leave the tsxen column out (anchors only)
 #   --kit DIR           the benchmark kit (default: ../shared/bench/emu beside
 #                       the repository, else /work/shared/bench/emu; or $BENCH_KIT)
@@ -16,7 +20,8 @@
 #   --no-project-build  do not run `npm run build` first
 # Kit options, passed through to the kit's run.sh (see its --help):
 #   --runs N (default 3)   --workloads "coremark sieve mem paging int80 int80u" (default all)
-#   --anchors "native32 qemu v86 v86-nojit" (this default; the kit also has native64)
+#   --anchors "native32 qemu v86 v86-nojit" (this default; native64 replaces
+#             native32 where the kernel cannot run 32-bit programs)
 #   --nojit-scale F   --count qemu|perf|none   --no-build   --column NAME SCALE CMD
 # e.g. npm run bench -- --runs 1 --workloads "coremark int80"
 set -euo pipefail
@@ -27,6 +32,9 @@ KITCOPY="$HERE/.kit"        # git-ignored (benchmarks/.gitignore)
 SNAP="$KITCOPY/tsxen"       # frozen copy of the compiled emulator
 
 TSXEN_SCALE=0.05
+TSXEN_TIMING=wall
+ANCHORS="native32 qemu v86 v86-nojit"
+USER_ANCHORS=0
 WITH_TSXEN=1
 KIT="${BENCH_KIT:-}"
 OUT=""
@@ -37,14 +45,16 @@ ORIG_ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         --tsxen-scale) TSXEN_SCALE="$2"; shift 2 ;;
+        --tsxen-timing) TSXEN_TIMING="$2"; shift 2 ;;
         --no-tsxen) WITH_TSXEN=0; shift ;;
+        --anchors) ANCHORS="$2"; USER_ANCHORS=1; shift 2 ;;
         --kit) KIT="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         --no-latest) LATEST=0; shift ;;
         --no-project-build) PROJECT_BUILD=0; shift ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         --column) PASS+=("$1" "$2" "$3" "$4"); shift 4 ;;
-        --runs|--workloads|--anchors|--emulator|--emu-scale|--nojit-scale|--v86-bios|--count)
+        --runs|--workloads|--emulator|--emu-scale|--nojit-scale|--v86-bios|--count)
             PASS+=("$1" "$2"); shift 2 ;;
         --no-build) PASS+=("$1"); shift ;;
         *) echo "benchmarks/host/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -65,6 +75,7 @@ KIT=$(cd "$KIT" && pwd)
 need() { command -v "$1" >/dev/null 2>&1 || echo "benchmarks/host/run.sh: warning: $1 not found ($2)" >&2; }
 need gcc "needed to build the guest images"
 need qemu-system-i386 "no QEMU column and no instruction counts; apt-get install qemu-system-x86"
+case "$TSXEN_TIMING" in wall|marker) ;; *) echo "benchmarks/host/run.sh: --tsxen-timing wall|marker" >&2; exit 2 ;; esac
 
 # Copy the kit (it is read-only and must stay untouched) into the ignored
 # build folder.  Its build/ and v86/node_modules/ are kept between runs.
@@ -91,7 +102,24 @@ if [ "$WITH_TSXEN" = 1 ]; then
     cp -r "$ROOT/build/src" "$SNAP/build/src"
     cp "$ROOT/bin/tsxen" "$SNAP/bin/tsxen"
     cp "$ROOT/package.json" "$SNAP/package.json"
-    PASS=(--column tsxen "$TSXEN_SCALE" "node $SNAP/bin/tsxen run {image}" "${PASS[@]}")
+    TSXEN_CMD="node $SNAP/bin/tsxen run {image}"
+    [ "$TSXEN_TIMING" = marker ] || TSXEN_CMD="bash $HERE/at-exit.sh $TSXEN_CMD"
+    PASS=(--column tsxen "$TSXEN_SCALE" "$TSXEN_CMD" "${PASS[@]}")
+fi
+
+# Can this kernel run 32-bit programs (the native32 twin)?  Some VM kernels
+# are built without IA-32 emulation; then native64 is the native anchor.
+NOTE32=""
+if [[ " $ANCHORS " == *" native32 "* ]]; then
+    if ! { printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o "$KITCOPY/probe32" 2>/dev/null && "$KITCOPY/probe32"; } 2>/dev/null; then
+        if [ "$USER_ANCHORS" = 0 ]; then
+            ANCHORS=${ANCHORS/native32/native64}
+            NOTE32="native32 cannot run here (no gcc-multilib or no 32-bit support in the kernel): native64 is the native anchor"
+        else
+            NOTE32="native32 cannot run here (no gcc-multilib or no 32-bit support in the kernel): its column fails"
+        fi
+        echo "benchmarks/host/run.sh: warning: $NOTE32" >&2
+    fi
 fi
 
 # ------------------------------------------------------------ run
@@ -99,16 +127,19 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-"$ROOT/benchmarks/results/$STAMP"}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-CMDLINE="npm run bench --${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}"
-[ ${#ORIG_ARGS[@]} -gt 0 ] || CMDLINE="npm run bench"
+CMDLINE="npm run bench"
+[ ${#ORIG_ARGS[@]} -eq 0 ] || CMDLINE="$CMDLINE --$(printf ' %q' "${ORIG_ARGS[@]}")"
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 rc=0
-bash "$KITCOPY/run.sh" --runs 3 --anchors "native32 qemu v86 v86-nojit" "${PASS[@]}" --out "$OUT" || rc=$?
+bash "$KITCOPY/run.sh" --runs 3 --anchors "$ANCHORS" "${PASS[@]}" --out "$OUT" || rc=$?
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l)
 {
-    echo "# tsxen $COMMIT$([ "$DIRTY" -gt 0 ] && echo " + $DIRTY uncommitted change(s) in src/"), column scale $TSXEN_SCALE$([ "$WITH_TSXEN" = 1 ] || echo ' (not run)')"
+    echo "# tsxen $COMMIT$([ "$DIRTY" -gt 0 ] && echo " + $DIRTY uncommitted change(s) in src/"), column scale $TSXEN_SCALE, timing $TSXEN_TIMING$([ "$WITH_TSXEN" = 1 ] || echo ' (not run)')"
+    [ -z "$NOTE32" ] || echo "# $NOTE32"
+    echo "# load average (1/5/15 min) before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') on $(nproc) cpus (other work on the machine skews every column)"
     echo "# kit $KIT (content hash $KIT_SUM)"
     echo "# command: $CMDLINE"
 } >> "$OUT/env.txt"

@@ -47,7 +47,7 @@ export interface PcOptions {
 }
 
 /** Why `runFor` returned. */
-export type StopReason = "running" | "exit" | "idle";
+export type StopReason = "running" | "exit" | "idle" | "stopped";
 
 export class Pc {
   readonly clock: SimClock;
@@ -121,7 +121,8 @@ export class Pc {
   /**
    * Run for at most `cycles` simulated cycles. Returns "exit" once the guest
    * wrote the debug-exit port, "idle" when the CPU is halted with nothing
-   * that could wake it, "running" otherwise.
+   * that could wake it, "stopped" when something (a ring-0 host) set
+   * cpu.stopRequested, "running" otherwise.
    */
   runFor(cycles: number): StopReason {
     const until = this.clock.now + cycles;
@@ -130,6 +131,10 @@ export class Pc {
       const before = this.clock.now;
       run(this.cpu, until);
       if (this.exitCode !== null) return "exit";
+      if (this.cpu.stopRequested) {
+        this.cpu.stopRequested = false;
+        return "stopped";
+      }
       if (this.clock.now === before && this.cpu.halted) return "idle";
     }
     return this.exitCode !== null ? "exit" : "running";

@@ -193,6 +193,11 @@ static void rtc_wait_not_uip(void)
 
 static void rtc_registers(void)
 {
+    /* Known state, not the BIOS's: 32.768 kHz divider, 1024 Hz rate;
+     * 24-hour, BCD, no interrupts, no DST. */
+    rtc_write(0x0A, 0x26);
+    rtc_write(0x0B, 0x02);
+    rtc_read(0x0C);
     printf("rtc regA-divider-rate=%02x\n", rtc_read(0x0A) & 0x7F);
     printf("rtc regB-format=%02x\n", rtc_read(0x0B) & 0x07);     /* DSE, 24/12, DM */
     printf("rtc regD-vrt=%u\n", rtc_read(0x0D) >> 7);

@@ -220,6 +220,8 @@ export function iret(cpu: Cpu, o32: boolean): void {
     cpu.codeVpn = -1;
     cpu.attention = 1;
     cpu.rfLoaded = (cpu.eflagsRest & RF) !== 0;
+    // like event delivery, IRET's own frame reads do not report data breakpoints
+    cpu.debug.pending = 0;
   } catch (e) {
     cpu.regs[ESP] = spSave;
     throw e;

@@ -1,0 +1,176 @@
+/**
+ * Randomized instruction tester, host side: build the fuzz kernel
+ * (guests/fuzz/) around a batch of generated cases, run it on QEMU (the
+ * oracle, ARCHITECTURE.md §6) and on tsxen, and compare the result lines.
+ *
+ *   generate (fuzz-gen.ts) -> guests/build/fuzz/<tag>/cases.S
+ *   gcc -m32 boot.S kernel.c cases.S; ld -T guests/fuzz/link.ld -> fuzz.elf
+ *   QEMU and `bin/tsxen run` (tests/cpu/qemu.ts), in parallel
+ *   per case: registers, EFLAGS, scratch checksum, exception vector, error
+ *   code and EIP offset must match, except what comparisonMask() leaves out
+ *   (flags and registers the SDM leaves undefined at that point).
+ *
+ * RF is not compared with QEMU (TCG does not set it in exception frames);
+ * tsxen's RF is checked against the SDM rule instead (fuzz-layout.ts).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { comparisonMask, describe, toAssembly, type FuzzCase } from "./fuzz-case.js";
+import { generateCases } from "./fuzz-gen.js";
+import { FAULT_VECTORS, REG32, RF, SCRATCH, SCRATCH_LEN, STACK_FILL, STACK_MID, ZF } from "./fuzz-layout.js";
+import { repoRoot, runQemuCached, runTsxen, type RunResult } from "./qemu.js";
+
+const CFLAGS = [
+  "-m32", "-march=i686", "-ffreestanding", "-nostdlib", "-fno-pic", "-fno-pie", "-O2",
+  "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fcf-protection=none",
+  "-Wall", "-Wextra", "-mgeneral-regs-only",
+];
+const EXIT_OK = 1; // exit(0) through isa-debug-exit
+
+/** fuzz.h must agree with fuzz-layout.ts. */
+function checkLayout(src: string): void {
+  const h = readFileSync(join(src, "fuzz.h"), "utf8");
+  const want: Record<string, number> = {
+    FUZZ_STACK_MID: STACK_MID, FUZZ_STACK_FILL: STACK_FILL, FUZZ_SCRATCH: SCRATCH, FUZZ_SCRATCH_LEN: SCRATCH_LEN,
+  };
+  for (const [name, v] of Object.entries(want)) {
+    const m = new RegExp(`#define ${name}\\s+(0x[0-9a-fA-F]+|\\d+)`).exec(h);
+    if (!m || Number(m[1]) !== v) throw new Error(`guests/fuzz/fuzz.h ${name} disagrees with tests/cpu/fuzz-layout.ts`);
+  }
+}
+
+/** Build guests/build/fuzz/<tag>/fuzz.elf for these cases; returns its path. */
+export function buildKernel(cases: FuzzCase[], tag: string): string {
+  const root = repoRoot();
+  const src = join(root, "guests", "fuzz");
+  const out = join(root, "guests", "build", "fuzz", tag);
+  checkLayout(src);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "cases.S"), toAssembly(cases));
+  const objs: string[] = [];
+  for (const [file, dir] of [["boot.S", src], ["kernel.c", src], ["cases.S", out]] as const) {
+    const obj = join(out, file + ".o");
+    execFileSync("gcc", [...CFLAGS, `-I${src}`, "-c", join(dir, file), "-o", obj], { stdio: "pipe" });
+    objs.push(obj);
+  }
+  const elf = join(out, "fuzz.elf");
+  execFileSync("ld", ["-m", "elf_i386", "-T", join(src, "link.ld"), "-z", "noexecstack",
+    "--no-warn-rwx-segments", "-o", elf, ...objs], { stdio: "pipe" });
+  return elf;
+}
+
+/** One result line of the kernel (guests/fuzz/kernel.c). */
+export interface CaseResult {
+  line: string;
+  /** EAX ECX EDX EBX, ESP - stack mid, EBP ESI EDI. */
+  regs: number[];
+  eflags: number;
+  sum: number;
+  vec: number | null;
+  err: number | null;
+  eip: number | null;
+}
+
+export interface Output {
+  /** First run of each case. */
+  first: Map<number, CaseResult>;
+  /** Last run of each case with reps > 1 (the "J" lines). */
+  hot: Map<number, CaseResult>;
+}
+
+export function parseOutput(stdout: string): Output {
+  const out: Output = { first: new Map(), hot: new Map() };
+  for (const line of stdout.split("\n")) {
+    const f = line.trim().split(" ");
+    const m = /^(J?)(\d+)$/.exec(f[0]!);
+    if (f.length !== 14 || !m) continue;
+    const h = (s: string) => (s === "-" ? null : parseInt(s, 16) >>> 0);
+    (m[1] ? out.hot : out.first).set(Number(m[2]), {
+      line: line.trim(), regs: f.slice(1, 9).map((s) => h(s)!), eflags: h(f[9]!)!, sum: h(f[10]!)!,
+      vec: h(f[11]!), err: h(f[12]!), eip: h(f[13]!),
+    });
+  }
+  return out;
+}
+
+const hex = (v: number | null): string => (v === null ? "-" : (v >>> 0).toString(16));
+
+/** Differences between QEMU's and tsxen's results for one case, after masking; empty when they agree. */
+export function compareCase(c: FuzzCase, q: CaseResult, t: CaseResult): string[] {
+  const diffs: string[] = [];
+  const mask = comparisonMask(c, q.vec === null ? null : q.eip, ((q.eflags | t.eflags) & ZF) !== 0);
+  for (let r = 0; r < 8; r++) {
+    if (mask.regs & (1 << r) && q.regs[r] !== t.regs[r]) diffs.push(`${r === 4 ? "esp-mid" : REG32[r]} ${hex(q.regs[r]!)} vs ${hex(t.regs[r]!)}`);
+  }
+  const fl = (q.eflags ^ t.eflags) & mask.flags;
+  if (fl) diffs.push(`eflags differ in ${hex(fl)} (compared ${hex(mask.flags)})`);
+  if (q.sum !== t.sum) diffs.push("scratch checksum");
+  if (q.vec !== t.vec) diffs.push(`vector ${hex(q.vec)} vs ${hex(t.vec)}`);
+  else if (q.err !== t.err || q.eip !== t.eip) diffs.push(`error code/eip ${hex(q.err)}/${hex(q.eip)} vs ${hex(t.err)}/${hex(t.eip)}`);
+  // SDM Vol. 3B §17.3.1.1: RF=1 in the frame of any fault-class exception; PUSHF stores RF=0.
+  const rf = t.vec !== null && FAULT_VECTORS.has(t.vec) ? RF : 0;
+  if ((t.eflags & RF) !== rf) diffs.push(`tsxen RF=${(t.eflags & RF) ? 1 : 0}, SDM says ${rf ? 1 : 0}`);
+  return diffs;
+}
+
+export interface Mismatch {
+  c: FuzzCase;
+  qemu: CaseResult | undefined;
+  tsxen: CaseResult | undefined;
+  diffs: string[];
+}
+
+export interface BatchResult {
+  cases: number;
+  matched: number;
+  mismatches: Mismatch[];
+  /** Problems with a whole run (timeout, no DONE, bad exit status). */
+  errors: string[];
+}
+
+function runProblems(who: string, r: RunResult): string[] {
+  const tail = r.stdout.split("\n").slice(-3).join(" | ") + (r.stderr ? ` | stderr: ${r.stderr.slice(-300)}` : "");
+  if (r.timedOut) return [`${who} timed out (${tail})`];
+  if (!r.stdout.endsWith("DONE\n") || r.exitStatus !== EXIT_OK) return [`${who} exit status ${r.exitStatus} (${tail})`];
+  return [];
+}
+
+/** Generate, build, run and compare cases start..start+count-1 of seed. */
+export async function runBatch(seed: number, start: number, count: number, timeoutMs: number): Promise<BatchResult> {
+  const cases = generateCases(seed, count, start);
+  const elf = buildKernel(cases, `s${seed}-${start}-${count}`);
+  const [q, t] = await Promise.all([runQemuCached(elf, { timeoutMs }), runTsxen(elf, { timeoutMs })]);
+  const errors = [...runProblems("qemu", q), ...runProblems("tsxen", t)];
+  const qr = parseOutput(q.stdout);
+  const tr = parseOutput(t.stdout);
+  const mismatches: Mismatch[] = [];
+  let matched = 0;
+  cases.forEach((c, k) => {
+    const runs: [string, Map<number, CaseResult>, Map<number, CaseResult>][] = [["", qr.first, tr.first]];
+    if (c.reps > 1) runs.push([`run ${c.reps} (compiled on tsxen): `, qr.hot, tr.hot]);
+    let ok = true;
+    for (const [label, qm, tm] of runs) {
+      const qc = qm.get(k);
+      const tc = tm.get(k);
+      const diffs = qc && tc ? compareCase(c, qc, tc) : [`no result line from ${qc ? "tsxen" : "qemu"}`];
+      if (diffs.length) {
+        mismatches.push({ c, qemu: qc, tsxen: tc, diffs: diffs.map((d) => label + d) });
+        ok = false;
+      }
+    }
+    if (ok) matched++;
+  });
+  return { cases: count, matched, mismatches, errors };
+}
+
+export function formatMismatch(m: Mismatch): string {
+  const head = "      idx eax      ecx      edx      ebx      esp-mid  ebp      esi      edi      eflags   sum      vec err eip";
+  return [
+    describe(m.c),
+    head,
+    `  qemu:  ${m.qemu?.line ?? "(none)"}`,
+    `  tsxen: ${m.tsxen?.line ?? "(none)"}`,
+    `  differs: ${m.diffs.join("; ")}`,
+  ].join("\n");
+}
