@@ -135,7 +135,7 @@ export class Pc {
         this.cpu.stopRequested = false;
         return "stopped";
       }
-      if (this.clock.now === before && this.cpu.halted) return "idle";
+      if (this.cpu.halted && (this.clock.now === before || (this.cpu.eflags & 0x200) === 0)) return "idle";
     }
     return this.exitCode !== null ? "exit" : "running";
   }

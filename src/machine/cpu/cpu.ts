@@ -97,6 +97,8 @@ export class Cpu implements PagingState {
   codeMode = 1;
   /** Index within the running compiled block of the instruction being executed; -1 outside blocks. */
   blockIndex = -1;
+  /** Instructions a looping block completed in earlier passes of this run. */
+  blockBase = 0;
   /** Compile hot straight-line code to JavaScript (jit/); off: pure interpreter. */
   compileBlocks = true;
   /** Address kept between rmwRead and rmwWrite. */

@@ -8,7 +8,8 @@ import type { Cpu } from "./cpu.js";
 import { F_MEM, F_O32 } from "./decoder.js";
 import { raise } from "./fault.js";
 import type { Handler } from "./handlers.js";
-import { CF, DE, EAX, EDX, OF, PF, SF, UD, ZF } from "./registers.js";
+import { LAZY_MUL } from "./lazy-flags.js";
+import { DE, EAX, EDX, UD } from "./registers.js";
 import { ea, getReg, isO32, opSize, readRm, rmwRead, rmwWrite, setReg, writeRm } from "./operands.js";
 import { farIndirect } from "./far-transfer.js";
 import { pushNear, jumpNear } from "./exec-control.js";
@@ -168,8 +169,7 @@ export function smulHigh(a: number, b: number): number {
 
 /** MUL/IMUL: CF=OF=overflow; SF ZF AF PF are undefined (we derive SF ZF PF from the low result, AF=0). */
 export function setMulFlags(cpu: Cpu, over: boolean, low: number, size: number): void {
-  const f = over ? CF | OF : 0;
-  cpu.lf.setExplicit(CF | OF | 0x10, f, low, size, SF | ZF | PF);
+  cpu.lf.set(LAZY_MUL, 0, over ? 1 : 0, low, size);
 }
 
 function group3(cpu: Cpu, s: number, size: number): void {

@@ -8,6 +8,7 @@
  */
 import type { Cpu } from "./cpu.js";
 import type { Handler } from "./handlers.js";
+import { LAZY_SAR, LAZY_SHL, LAZY_SHR } from "./lazy-flags.js";
 import { AF, CF, ECX, OF, PF, SF, ZF } from "./registers.js";
 import { getReg, opSize, rmwRead, rmwWrite } from "./operands.js";
 
@@ -42,25 +43,22 @@ function shift(cpu: Cpu, kind: number, v: number, count: number, size: number): 
       return res;
     }
     case 4: case 6: { // SHL/SAL
-      const src = n - 1 >= 32 ? 0 : v << (n - 1);
+      const src = v << (n - 1);
       const res = (src << 1) & m;
-      const cf = (src >>> top) & 1;
-      const of = ((src ^ res) >>> top) & 1;
-      lf.setExplicit(CF | OF | AF, cf | (of << 11), res, size, SF | ZF | PF);
+      lf.set(LAZY_SHL, src, 0, res, size);
       return res;
     }
     case 5: { // SHR
       const src = v >>> (n - 1);
       const res = src >>> 1;
-      const of = ((src ^ res) >>> top) & 1;
-      lf.setExplicit(CF | OF | AF, (src & 1) | (of << 11), res, size, SF | ZF | PF);
+      lf.set(LAZY_SHR, src, 0, res, size);
       return res;
     }
     default: { // SAR
       const sv = (v << (32 - size)) >> (32 - size);
-      const src = sv >> Math.min(n - 1, 31);
+      const src = sv >> (n - 1);
       const res = (src >> 1) & m;
-      lf.setExplicit(CF | OF | AF, src & 1, res, size, SF | ZF | PF);
+      lf.set(LAZY_SAR, src, 0, res, size);
       return res;
     }
   }

@@ -3,9 +3,8 @@
  * (execute.ts) on a test machine: ALU and Jcc, the stack and near calls,
  * REP MOVSB across pages (and restarted after a #PF), exception delivery
  * through the IDT, INT n with the gate-DPL check, IRET to ring 3 and back
- * through a gate with the TSS ring-0 stack, self-modifying code under the
- * block compiler and the interpreter, and determinism (same program, same
- * state, same cycle and instruction counts — with a timer interrupting it).
+ * through a gate with the TSS ring-0 stack. Self-modifying code and
+ * determinism are in ../jit/block-compiler.test.ts.
  *
  * Each test asserts the whole CPU state where it can: a snapshot before the
  * run, with the expected changes applied, must equal the snapshot after.
@@ -15,21 +14,9 @@ import assert from "node:assert/strict";
 import { ATTR_UNUSABLE } from "./cpu.js";
 import { CS, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, FS, GS, SS } from "./registers.js";
 import {
-  CODE, Code, EXIT, PAGE_DIR, SEL_CODE0, SEL_CODE3, SEL_DATA3, SEL_TSS, STACK, TSS, flatGdt, gate, identityPaging, le32,
-  runToExit, snapshot, testMachine, withRegs, type TestMachine,
+  CODE, Code, EXIT, GDT, PAGE_DIR, SEL_CODE0, SEL_CODE3, SEL_DATA3, SEL_TSS, STACK, TSS, flatGdt, gate, identityPaging, le32,
+  runCode, withRegs,
 } from "./test-machine.js";
-
-/** Run `code` on a fresh machine (optionally prepared by `setup`); returns the machine and the state before. */
-function runProgram(code: Code, opts: { compile?: boolean; setup?: (tm: TestMachine) => void; mib?: number } = {}) {
-  const tm = testMachine(opts.mib ?? 4);
-  tm.cpu.compileBlocks = opts.compile ?? true;
-  code.place(tm.pc);
-  opts.setup?.(tm);
-  const before = snapshot(tm.cpu);
-  runToExit(tm.pc);
-  return { ...tm, before, after: snapshot(tm.cpu) };
-}
-
 
 // ---- ALU and branches ----------------------------------------------------------
 
@@ -48,7 +35,7 @@ function sumLoop(): Code {
 for (const compile of [true, false]) {
   test(`ALU + Jcc loop sums 1..100; only EAX, ECX, EIP, EFLAGS change (${compile ? "block compiler" : "interpreter"})`, () => {
     const c = sumLoop();
-    const r = runProgram(c, { compile });
+    const r = runCode(c, { compile });
     assert.deepEqual(r.after, {
       ...r.before, regs: withRegs(r.before.regs, { [EAX]: 5050, [ECX]: 0 }), eip: c.here,
       eflags: 0x46, // dec ecx -> 0: ZF PF; CF kept from the last add (no carry)
@@ -59,8 +46,8 @@ for (const compile of [true, false]) {
 }
 
 test("the block compiler and the interpreter agree on state, instruction count and cycles", () => {
-  const a = runProgram(sumLoop(), { compile: true });
-  const b = runProgram(sumLoop(), { compile: false });
+  const a = runCode(sumLoop(), { compile: true });
+  const b = runCode(sumLoop(), { compile: false });
   assert.deepEqual(a.after, b.after);
   assert.equal(a.cpu.instructions, b.cpu.instructions);
   assert.equal(a.pc.clock.now, b.pc.clock.now);
@@ -89,7 +76,7 @@ test("PUSH/POP/CALL/RET: frame contents in memory, ESP restored, return address 
   while (c.here < 0x1050) c.emit(0xcc);
   c.emit(0x8b, 0x7c, 0x24, 0x04); // 0x1050: mov edi, [esp+4]
   c.emit(0xc2, 0x04, 0x00); // ret 4
-  const r = runProgram(c);
+  const r = runCode(c);
   assert.deepEqual(r.after, {
     ...r.before, eip: end,
     regs: withRegs(r.before.regs, {
@@ -115,7 +102,7 @@ function movsAcrossPages(destPresent: boolean, compile = true) {
   c.emit(0xf3, 0xa4); // rep movsb
   c.emit(...EXIT);
   const exitAt = c.here;
-  const r = runProgram(c, {
+  const r = runCode(c, {
     compile,
     setup: (tm) => {
       flatGdt(tm);
@@ -189,7 +176,7 @@ test("a page fault is delivered through an interrupt gate: frame, error code, CR
     .emit(0x9c) // pushf
     .emit(0x5a) // pop edx
     .emit(...EXIT);
-  const r = runProgram(c, {
+  const r = runCode(c, {
     setup: (tm) => {
       flatGdt(tm);
       identityPaging(tm.pc, 4);
@@ -245,7 +232,7 @@ test("IRET to ring 3; INT through a DPL-3 gate switches to the TSS ring-0 stack 
     .emit(0x5d) // pop ebp (error code)
     .emit(0x8b, 0x14, 0x24) // mov edx, [esp]
     .emit(...EXIT);
-  const r = runProgram(boot, {
+  const r = runCode(boot, {
     setup: (tm) => {
       flatGdt(tm);
       for (const c of [ring3, h41, hgp]) c.place(tm.pc);
@@ -264,7 +251,7 @@ test("IRET to ring 3; INT through a DPL-3 gate switches to the TSS ring-0 stack 
     [m.read32(ESP0 - 4), m.read32(ESP0 - 8), m.read32(ESP0 - 12), m.read32(ESP0 - 16), m.read32(ESP0 - 20)],
     [SEL_DATA3, ESP3, 2, SEL_CODE3, int40At],
   );
-  assert.equal((m.read32(0x500 + 5 * 8 + 4) >>> 8) & 0xf, 0xb, "LTR marked the TSS busy");
+  assert.equal((m.read32(GDT + (SEL_TSS >> 3) * 8 + 4) >>> 8) & 0xf, 0xb, "LTR marked the TSS busy");
   const nulled = { sel: 0, attr: ATTR_UNUSABLE };
   const after = r.after;
   assert.equal(after.cpl, 0);
@@ -278,145 +265,4 @@ test("IRET to ring 3; INT through a DPL-3 gate switches to the TSS ring-0 stack 
     [EBX]: ESP0 - 20, [ECX]: 0x10, [ESP]: ESP0 - 20,
   }));
   assert.equal(after.tr, SEL_TSS);
-});
-
-// ---- self-modifying code ---------------------------------------------------------------
-
-/** A hot loop that, at iteration 20 of 40, patches the immediate of an earlier instruction. */
-function patchLater(): { code: Code; end: number } {
-  const c = new Code(CODE);
-  c.emit(0xb9, ...le32(40)); // mov ecx, 40
-  c.emit(0x31, 0xdb); // xor ebx, ebx
-  const loop = c.here;
-  const imm = c.here + 1;
-  c.emit(0xb8, ...le32(1)); // mov eax, 1  <- patched to 2
-  c.emit(0x01, 0xc3); // add ebx, eax
-  c.emit(0x83, 0xf9, 20); // cmp ecx, 20
-  const skipFrom = c.here;
-  c.emit(0x75, 0); // jne skip (patched below)
-  c.emit(0xc6, 0x05, ...le32(imm), 2); // mov byte [imm], 2
-  c.bytes[skipFrom - CODE + 1] = c.here - (skipFrom + 2);
-  c.emit(0x49); // dec ecx
-  c.rel8(0x75, loop); // jnz loop
-  c.emit(...EXIT);
-  return { code: c, end: c.here };
-}
-
-/** Each iteration writes DL into the immediate of the very next instruction. `alias`: write through another linear page. */
-function patchNext(alias: number): { code: Code; end: number } {
-  const c = new Code(CODE);
-  c.emit(0xb9, ...le32(40)); // mov ecx, 40
-  c.emit(0x31, 0xdb); // xor ebx, ebx
-  c.emit(0x31, 0xd2); // xor edx, edx
-  const loop = c.here;
-  const imm = c.here + 6 + 1;
-  c.emit(0x88, 0x15, ...le32(imm + alias)); // mov [imm], dl
-  c.emit(0xb8, ...le32(0x55)); // mov eax, imm32  <- low byte rewritten each time
-  c.emit(0x01, 0xc3); // add ebx, eax
-  c.emit(0x42); // inc edx
-  c.emit(0x49); // dec ecx
-  c.rel8(0x75, loop);
-  c.emit(...EXIT);
-  return { code: c, end: c.here };
-}
-
-for (const compile of [true, false]) {
-  const mode = compile ? "block compiler" : "interpreter";
-  test(`self-modifying code: a patched instruction in a hot loop executes its new bytes (${mode})`, () => {
-    const { code, end } = patchLater();
-    const r = runProgram(code, { compile });
-    assert.deepEqual(r.after.regs, withRegs(r.before.regs, { [EAX]: 2, [EBX]: 21 * 1 + 19 * 2, [ECX]: 0 }));
-    assert.equal(r.after.eip, end);
-  });
-
-  test(`self-modifying code: each iteration rewrites the next instruction in the same block (${mode})`, () => {
-    const { code, end } = patchNext(0);
-    const r = runProgram(code, { compile });
-    assert.deepEqual(r.after.regs, withRegs(r.before.regs, { [EAX]: 39, [EBX]: (39 * 40) / 2, [ECX]: 0, [EDX]: 40 }));
-    assert.equal(r.after.eip, end);
-  });
-
-  test(`self-modifying code through an alias mapping of the code page (${mode})`, () => {
-    const ALIAS = 0x400000; // linear 0x400000 + x -> physical x for the first page table
-    const { code, end } = patchNext(ALIAS);
-    const r = runProgram(code, {
-      compile, mib: 8,
-      setup: (tm) => {
-        identityPaging(tm.pc, 8);
-        tm.pc.ram.write32(PAGE_DIR + 4, (PAGE_DIR + 0x1000) | 7); // PDE 1 -> the same table as PDE 0
-        tm.cpu.cr3 = PAGE_DIR;
-        tm.cpu.cr0 = 0x80000011;
-      },
-    });
-    assert.deepEqual(r.after.regs, withRegs(r.before.regs, { [EAX]: 39, [EBX]: (39 * 40) / 2, [ECX]: 0, [EDX]: 40 }));
-    assert.equal(r.after.eip, end);
-  });
-}
-
-// ---- determinism -------------------------------------------------------------------------
-
-/**
- * A program interrupted by the PIT: 8259 initialised (IRQ 0 -> vector 0x20),
- * PIT channel 0 mode 2 with divisor 1000 (about 2 M cycles per tick); the
- * handler records ESI at each tick in 0x7100.. and counts ticks at 0x7000;
- * the main loop (inc esi, five LEAs, cmp, jb) stops after 5 ticks.
- */
-function timerProgram(tm: TestMachine): void {
-  const outb = (port: number, v: number): number[] => [0xb0, v, 0xe6, port];
-  const c = new Code(CODE)
-    .emit(...outb(0x20, 0x11), ...outb(0x21, 0x20), ...outb(0x21, 0x04), ...outb(0x21, 0x01), ...outb(0x21, 0xfe))
-    .emit(...outb(0x43, 0x34), ...outb(0x40, 1000 & 0xff), ...outb(0x40, 1000 >> 8))
-    .emit(0xfb); // sti
-  const loop = c.here;
-  c.emit(0x46); // inc esi
-  for (let i = 0; i < 5; i++) c.emit(0x8d, 0x3c, 0x7f); // lea edi, [edi+edi*2]
-  c.emit(0x83, 0x3d, ...le32(0x7000), 5); // cmp dword [0x7000], 5
-  c.rel8(0x72, loop); // jb loop
-  c.emit(0xfa, ...EXIT); // cli; exit
-  c.place(tm.pc);
-  new Code(0x2000)
-    .emit(0x50) // push eax
-    .emit(0xa1, ...le32(0x7000)) // mov eax, [0x7000]
-    .emit(0x89, 0x34, 0x85, ...le32(0x7100)) // mov [0x7100 + eax*4], esi
-    .emit(0xff, 0x05, ...le32(0x7000)) // inc dword [0x7000]
-    .emit(...outb(0x20, 0x20)) // EOI
-    .emit(0x58, 0xcf) // pop eax; iret
-    .place(tm.pc);
-  flatGdt(tm);
-  gate(tm, 0x20, SEL_CODE0, 0x2000);
-  tm.cpu.regs[EDI] = 1;
-}
-
-function timerRun(compile: boolean) {
-  const tm = testMachine();
-  tm.cpu.compileBlocks = compile;
-  timerProgram(tm);
-  runToExit(tm.pc);
-  const atTicks = Array.from({ length: 5 }, (_, i) => tm.pc.ram.read32(0x7100 + 4 * i));
-  return { state: snapshot(tm.cpu), now: tm.pc.clock.now, instructions: tm.cpu.instructions, atTicks };
-}
-
-test("determinism: the same program with timer interrupts gives the same state, cycles and instruction count", () => {
-  const a = timerRun(true);
-  const b = timerRun(true);
-  assert.equal(a.atTicks.length, 5);
-  assert.ok(a.atTicks[0]! > 1000 && a.atTicks.every((v, i) => i === 0 || v > a.atTicks[i - 1]!), `ESI at ticks: ${a.atTicks}`);
-  assert.deepEqual(b, a);
-  const c = timerRun(false);
-  const d = timerRun(false);
-  assert.deepEqual(d, c);
-});
-
-// The block compiler's header promises "a compiled block does exactly what the
-// interpreter would do, instruction by instruction"; ARCHITECTURE.md §2 makes
-// interrupts arrive at simulated times. A block runs to its end before the loop
-// looks at the clock again, so an interrupt due inside a block is taken late.
-test("determinism: the block compiler takes interrupts at the same instruction as the interpreter", () => {
-  const a = timerRun(true);
-  const b = timerRun(false);
-  assert.deepEqual(
-    { finalEsi: a.state.regs[ESI], atTicks: a.atTicks, now: a.now, instructions: a.instructions },
-    { finalEsi: b.state.regs[ESI], atTicks: b.atTicks, now: b.now, instructions: b.instructions },
-  );
-  assert.deepEqual(a.state, b.state);
 });

@@ -102,8 +102,8 @@ export function run(cpu: Cpu, until: number): number {
     if (cpu.attention !== 0) {
       serviceBoundary(cpu);
       if (cpu.halted) {
-        // idle: jump to the next event (or stop if there is none)
-        if (clock.nextEventAt === Infinity) break;
+        // idle: jump to the next event; halted with IF=0 (no NMI source on this board) never wakes
+        if (clock.nextEventAt === Infinity || (cpu.eflagsRest & IF) === 0) break;
         clock.now = Math.max(clock.now, Math.min(clock.nextEventAt, until));
         continue;
       }
@@ -123,10 +123,11 @@ export function run(cpu: Cpu, until: number): number {
         const block = blocks[slot];
         if (block !== undefined && block.eip === eip && (block.end - 1) >>> 0 <= cpu.segLimit[CS]!) {
           cpu.blockIndex = 0;
-          block.run(cpu);
+          cpu.blockBase = 0;
+          const done = block.run(cpu, (stop - clock.now) / simple);
           cpu.blockIndex = -1;
-          count += block.count;
-          clock.now += block.count * simple;
+          count += done;
+          clock.now += done * simple;
           continue;
         }
         if (slot !== SCRATCH_SLOT && cpu.compileBlocks && ++heat[slot]! >= HOT) {
@@ -143,8 +144,9 @@ export function run(cpu: Cpu, until: number): number {
       if (e !== FAULT) throw e;
       if (cpu.blockIndex >= 0) {
         // charge the instructions the block completed before the faulting one
-        count += cpu.blockIndex;
-        clock.now += cpu.blockIndex * simple;
+        const done = cpu.blockBase + cpu.blockIndex;
+        count += done;
+        clock.now += done * simple;
         cpu.blockIndex = -1;
       }
       cpu.eip = cpu.startEip;

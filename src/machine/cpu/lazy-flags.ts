@@ -12,11 +12,18 @@
  *   SUB   res = a - b            CF: borrow
  *   SBB   res = a - b - cin
  *   LOGIC res = a op b           CF = OF = AF = 0
- * INC/DEC are ADD/SUB by 1 with CF kept (materialized first).
+ *   SHL   a = value shifted by count-1, res   CF = MSB(a), OF = MSB(a ^ res), AF = 0
+ *   SHR   a = value shifted by count-1, res   CF = LSB(a), OF = MSB(a ^ res), AF = 0
+ *   SAR   a = value shifted by count-1, res   CF = LSB(a), OF = 0, AF = 0
+ *   MUL   res = low half, b = 1 when the high half is significant: CF = OF = b, AF = 0
+ * INC/DEC are ADD/SUB by 1 with CF kept (materialized first). The shift and
+ * multiply rules for flags the SDM leaves undefined (OF for counts > 1, AF)
+ * are QEMU's, so differential runs agree.
  */
 import { AF, CF, OF, PF, SF, STATUS_FLAGS, ZF } from "./registers.js";
 
 export const LAZY_ADD = 0, LAZY_ADC = 1, LAZY_SUB = 2, LAZY_SBB = 3, LAZY_LOGIC = 4;
+export const LAZY_SHL = 5, LAZY_SHR = 6, LAZY_SAR = 7, LAZY_MUL = 8;
 
 /** Parity of each byte value: PF=1 when the low byte has an even number of ones. */
 export const PARITY = new Uint8Array(256);
@@ -48,6 +55,9 @@ export class LazyFlags {
       case LAZY_ADC: return (this.cin !== 0 ? r <= a : r < a) ? 1 : 0;
       case LAZY_SUB: return a < b ? 1 : 0;
       case LAZY_SBB: return (this.cin !== 0 ? a <= b : a < b) ? 1 : 0;
+      case LAZY_SHL: return (this.a >>> (this.size - 1)) & 1;
+      case LAZY_SHR: case LAZY_SAR: return this.a & 1;
+      case LAZY_MUL: return this.b;
       default: return 0;
     }
   }
@@ -69,7 +79,7 @@ export class LazyFlags {
 
   af(): number {
     if ((this.lazy & AF) === 0) return this.flags & AF;
-    if (this.kind === LAZY_LOGIC) return 0;
+    if (this.kind >= LAZY_LOGIC) return 0;
     return (this.a ^ this.b ^ this.res) & AF;
   }
 
@@ -81,6 +91,8 @@ export class LazyFlags {
       case LAZY_ADC: return (((this.a ^ this.res) & (this.b ^ this.res)) >>> sign) & 1 ? OF : 0;
       case LAZY_SUB:
       case LAZY_SBB: return (((this.a ^ this.b) & (this.a ^ this.res)) >>> sign) & 1 ? OF : 0;
+      case LAZY_SHL: case LAZY_SHR: return ((this.a ^ this.res) >>> sign) & 1 ? OF : 0;
+      case LAZY_MUL: return this.b !== 0 ? OF : 0;
       default: return 0;
     }
   }

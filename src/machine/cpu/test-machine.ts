@@ -205,3 +205,24 @@ export class Code {
     return this;
   }
 }
+
+export interface CodeRun extends TestMachine {
+  /** State when the program started, and when it exited. */
+  before: CpuSnapshot;
+  after: CpuSnapshot;
+}
+
+/**
+ * Run `code` to its EXIT on a fresh machine: `compile` selects the block
+ * compiler (default) or the pure interpreter; `setup` prepares tables and
+ * control registers after the code is placed.
+ */
+export function runCode(code: Code, opts: { compile?: boolean; setup?: (tm: TestMachine) => void; mib?: number } = {}): CodeRun {
+  const tm = testMachine(opts.mib ?? 4);
+  tm.cpu.compileBlocks = opts.compile ?? true;
+  code.place(tm.pc);
+  opts.setup?.(tm);
+  const before = snapshot(tm.cpu);
+  runToExit(tm.pc);
+  return { ...tm, before, after: snapshot(tm.cpu) };
+}

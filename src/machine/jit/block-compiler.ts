@@ -20,21 +20,38 @@ import { F_MEM, F_REP, F_REPNE } from "../cpu/decoder.js";
 import { HANDLERS } from "../cpu/handler-table.js";
 import type { Handler } from "../cpu/handlers.js";
 import { isPlain } from "./plain-ops.js";
-import { emitInstruction, type EmitContext } from "./emitters.js";
+import { pop, push } from "../cpu/operands.js";
+import { smulHigh } from "../cpu/exec-alu.js";
+import { EMITTED_MAY_FAULT, EMITTED_NO_FAULT, NOT_EMITTED, emitInstruction, type EmitContext } from "./emitters.js";
 
 export interface CompiledBlock {
   /** EIP of the first instruction (the block is valid only when entered there). */
   readonly eip: number;
   /** EIP just past the last instruction (for the CS limit check at entry). */
   readonly end: number;
-  /** Number of instructions. */
+  /** Number of instructions in one pass. */
   readonly count: number;
-  readonly run: (cpu: Cpu) => void;
+  /**
+   * Run the block; a block whose last instruction jumps back to its start
+   * loops inside while fewer than `limit` instructions have run. Returns the
+   * number of instructions executed.
+   */
+  readonly run: (cpu: Cpu, limit: number) => number;
 }
 
 const MAX_INSTRUCTIONS = 48;
 
-type BlockFactory = (handlers: readonly Handler[]) => (cpu: Cpu) => void;
+type BlockFactory = (handlers: readonly Handler[], helpers: typeof HELPERS) => (cpu: Cpu, limit: number) => number;
+
+/** Functions generated code may call (passed in as `X`). */
+const HELPERS = { push, pop, smulHigh };
+
+interface Planned {
+  slot: number;
+  eip: number;
+  next: number;
+  plain: boolean;
+}
 
 /**
  * Compile the block starting at `slot` (instruction at `eip`, linear `lin`).
@@ -45,48 +62,64 @@ export function compileBlock(
   cpu: Cpu, slot: number, eip: number, lin: number, nextSlot: (lin: number) => number,
 ): CompiledBlock {
   const dc = cpu.dc;
-  const lines: string[] = [];
-  const ctx: EmitContext = { cpu, lines, producer: null, temp: 0 };
-  let s = slot, e = eip, l = lin, n = 0, end = eip;
+  // pass 1: the instructions of the block
+  const plan: Planned[] = [];
   const o16Code = cpu.codeMode === 0;
+  let s = slot, e = eip, l = lin;
   for (;;) {
     const op = dc.op[s]!, len = dc.len[s]!, flags = dc.flags[s]!;
     const next = o16Code ? (e + len) & 0xffff : (e + len) | 0;
     const string = op >= 0xa4 && op <= 0xaf && op !== 0xa8 && op !== 0xa9;
     const plain = string ? (flags & (F_REP | F_REPNE)) === 0 : isPlain(op, dc.reg[s]!);
-    lines.push(`cpu.startEip = ${e}; cpu.blockIndex = ${n};`);
-    n++;
-    end = next;
-    if (!plain) {
-      if (!emitInstruction(ctx, s, e, next, true)) {
-        lines.push(`cpu.eip = ${next}; H[${op}](cpu, ${s}); return;`);
+    plan.push({ slot: s, eip: e, next, plain });
+    if (!plain) break;
+    e = next; l = (l + len) | 0;
+    if (plan.length >= MAX_INSTRUCTIONS || (l & 0xfff) === 0 || (l >>> 12) !== (lin >>> 12)) break;
+    const ns = nextSlot(l);
+    if (ns <= 0) break;
+    s = ns;
+  }
+  // pass 2: code
+  const count = plan.length;
+  const lines: string[] = [];
+  const ctx: EmitContext = { cpu, lines, producer: null, temp: 0, blockEip: eip, count, index: 0, loops: false };
+  for (let i = 0; i < count; i++) {
+    const p = plan[i]!;
+    const op = dc.op[p.slot]!, flags = dc.flags[p.slot]!;
+    const marker = `cpu.startEip = ${p.eip}; cpu.blockIndex = ${i};`;
+    ctx.index = i;
+    const at = lines.length;
+    if (!p.plain) {
+      if (emitInstruction(ctx, p.slot, p.eip, p.next, true) === NOT_EMITTED) {
+        lines.push(`${marker} cpu.eip = ${p.next}; H[${op}](cpu, ${p.slot}); return n + ${count};`);
       }
       break;
     }
-    const before = lines.length;
-    if (!emitInstruction(ctx, s, e, next, false)) {
+    const result = emitInstruction(ctx, p.slot, p.eip, p.next, false);
+    if (result === NOT_EMITTED) {
       ctx.producer = null;
-      lines.push(`cpu.eip = ${next}; H[${op}](cpu, ${s});`);
+      lines.push(`${marker} cpu.eip = ${p.next}; H[${op}](cpu, ${p.slot});`);
+    } else if (result === EMITTED_MAY_FAULT) {
+      lines.splice(at, 0, marker);
     }
     // self-modifying code: a write to this block's own page ends the block at once
-    if ((flags & F_MEM) !== 0 || lines.length - before !== 1 || lines[before]!.includes("H[")) {
-      lines.push(`if (cpu.codeVpn === -1) { cpu.eip = ${next}; return; }`);
+    if (result !== EMITTED_NO_FAULT && ((flags & F_MEM) !== 0 || result === NOT_EMITTED || isStackWrite(op))) {
+      lines.push(`if (cpu.codeVpn === -1) { cpu.eip = ${p.next}; return n + ${i + 1}; }`);
     }
-    e = next; l = (l + len) | 0;
-    if (n >= MAX_INSTRUCTIONS || (l & 0xfff) === 0 || (l >>> 12) !== (lin >>> 12)) {
-      lines.push(`cpu.eip = ${e}; return;`);
-      break;
-    }
-    const ns = nextSlot(l);
-    if (ns <= 0) { lines.push(`cpu.eip = ${e}; return;`); break; }
-    s = ns;
+    if (i === count - 1) lines.push(`cpu.eip = ${p.next}; return n + ${count};`);
   }
   const temps = ctx.temp > 0 ? `let ${Array.from({ length: ctx.temp }, (_, i) => `t${i}`).join(", ")};` : "";
-  const source = `return function block(cpu) {
+  const body = ctx.loops ? `for (;;) {\ncpu.blockBase = n;\n${lines.join("\n")}\n}` : lines.join("\n");
+  const source = `return function block(cpu, limit) {
 const r = cpu.regs, r16 = cpu.regs16, r8 = cpu.regs8, lf = cpu.lf;
+let n = 0;
 ${temps}
-${lines.join("\n")}
+${body}
 };`;
-  const factory = new Function("H", source) as BlockFactory;
-  return { eip, end, count: n, run: factory(HANDLERS) };
+  const factory = new Function("H", "X", source) as BlockFactory;
+  return { eip, end: plan[count - 1]!.next, count, run: factory(HANDLERS, HELPERS) };
+}
+
+function isStackWrite(op: number): boolean {
+  return (op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a;
 }

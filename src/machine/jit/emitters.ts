@@ -13,7 +13,7 @@
 import type { Cpu } from "../cpu/cpu.js";
 import { F_A32, F_LOCK, F_MEM, F_O32 } from "../cpu/decoder.js";
 import { reg8Offset } from "../cpu/registers.js";
-import { LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from "../cpu/lazy-flags.js";
+import { LAZY_ADD, LAZY_LOGIC, LAZY_MUL, LAZY_SAR, LAZY_SHL, LAZY_SHR, LAZY_SUB } from "../cpu/lazy-flags.js";
 
 export interface Producer {
   kind: number; // LAZY_ADD, LAZY_SUB or LAZY_LOGIC
@@ -28,7 +28,16 @@ export interface EmitContext {
   lines: string[];
   producer: Producer | null;
   temp: number;
+  /** EIP of the block's first instruction, its instruction count, and this instruction's index. */
+  blockEip: number;
+  count: number;
+  index: number;
+  /** Set when the block jumps back to its own start (it then loops inside). */
+  loops: boolean;
 }
+
+/** Results of `emitInstruction`. */
+export const NOT_EMITTED = 0, EMITTED_MAY_FAULT = 1, EMITTED_NO_FAULT = 2;
 
 const MASK: Record<number, string> = { 8: "0xff", 16: "0xffff", 32: "-1" };
 
@@ -134,7 +143,35 @@ function condition(ctx: EmitContext, c: number): string {
  * Emit slot `s` (at `eip`, next instruction at `next`). `ender`: the block
  * ends with this instruction (the emitter must set cpu.eip and return).
  */
-export function emitInstruction(ctx: EmitContext, s: number, eip: number, next: number, ender: boolean): boolean {
+export function emitInstruction(ctx: EmitContext, s: number, eip: number, next: number, ender: boolean): number {
+  const done = emit(ctx, s, eip, next, ender);
+  if (done === false) return NOT_EMITTED;
+  const dc = ctx.cpu.dc;
+  const op = dc.op[s]!;
+  if (ender || (dc.flags[s]! & F_MEM) !== 0 || !REGISTER_SAFE(op, dc.reg[s]!)) return EMITTED_MAY_FAULT;
+  return EMITTED_NO_FAULT;
+}
+
+/** Register-form instructions that cannot fault (no memory, no stack, no #DE). */
+function REGISTER_SAFE(op: number, reg: number): boolean {
+  if (op < 0x40) return true; // ALU rows in register/immediate forms
+  if (op >= 0x40 && op <= 0x4f) return true;
+  if (op >= 0xb0 && op <= 0xbf) return true;
+  if (op >= 0x140 && op <= 0x14f) return true;
+  if (op >= 0x190 && op <= 0x19f) return true;
+  switch (op) {
+    case 0x80: case 0x81: case 0x83: case 0x84: case 0x85: case 0x88: case 0x89: case 0x8a: case 0x8b:
+    case 0x8d: case 0x90: case 0xc6: case 0xc7: case 0x1af: case 0x69: case 0x6b:
+    case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
+      return true;
+    case 0xc1: case 0xd1: case 0xd3:
+      return reg >= 4;
+    default:
+      return false;
+  }
+}
+
+function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boolean): boolean {
   const dc = ctx.cpu.dc;
   const op = dc.op[s]!, flags = dc.flags[s]!;
   if ((flags & F_LOCK) !== 0) return false;
@@ -145,18 +182,33 @@ export function emitInstruction(ctx: EmitContext, s: number, eip: number, next: 
   const o16 = (flags & F_O32) === 0;
   if (ender) {
     const cs = "cpu.segLimit[1]";
-    const jump = (target: string): string =>
-      `{ const to = ${o16 ? `(${target}) & 0xffff` : `(${target}) | 0`}; if ((to >>> 0) > ${cs}) { cpu.eip = ${next}; H[${op}](cpu, ${s}); return; } cpu.eip = to; return; }`;
+    const count = ctx.count;
+    const marker = `cpu.startEip = ${eip}; cpu.blockIndex = ${ctx.index};`;
+    const fallback = `{ ${marker} cpu.eip = ${next}; H[${op}](cpu, ${s}); return n + ${count}; }`;
+    const jump = (rel: number): string => {
+      const to = o16 ? (next + rel) & 0xffff : (next + rel) | 0;
+      if (to === ctx.blockEip) {
+        // back to this block's start: loop inside while the budget lasts
+        ctx.loops = true;
+        return `{ n += ${count}; if (n + ${count} <= limit) continue; cpu.eip = ${to}; return n; }`;
+      }
+      return `{ if (${to >>> 0} > ${cs}) ${fallback} cpu.eip = ${to}; return n + ${count}; }`;
+    };
     if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
       const c = op & 0xf;
       const rel = op < 0x100 ? (imm << 24) >> 24 : imm;
-      L.push(`if (${condition(ctx, c)}) ${jump(String(next + rel))}`);
-      L.push(`cpu.eip = ${next}; return;`);
+      L.push(`if (${condition(ctx, c)}) ${jump(rel)}`);
+      L.push(`cpu.eip = ${next}; return n + ${count};`);
+      return true;
+    }
+    if (op === 0xe8) {
+      const target = o16 ? (next + imm) & 0xffff : (next + imm) | 0;
+      L.push(`if (${target >>> 0} > ${cs}) ${fallback}`);
+      L.push(`${marker} X.push(cpu, ${next}, ${size}); cpu.eip = ${target}; return n + ${count};`);
       return true;
     }
     if (op === 0xeb || op === 0xe9) {
-      const rel = op === 0xeb ? (imm << 24) >> 24 : imm;
-      L.push(jump(String(next + rel)));
+      L.push(jump(op === 0xeb ? (imm << 24) >> 24 : imm));
       return true;
     }
     return false;
@@ -245,6 +297,57 @@ export function emitInstruction(ctx: EmitContext, s: number, eip: number, next: 
     const a = temp(ctx), b = temp(ctx), res = temp(ctx);
     L.push(`${a} = ${mem ? memRead(seg, eaExpr(ctx, s), z) : regRead(rm, z)}; ${b} = ${regRead(reg, z)};`);
     L.push(aluCode(ctx, 4, a, b, res, z)!);
+    return true;
+  }
+  if (op >= 0x50 && op <= 0x57) {
+    L.push(`X.push(cpu, ${regRead(op & 7, size)}, ${size});`);
+    return true;
+  }
+  if (op >= 0x58 && op <= 0x5f) {
+    const v = temp(ctx);
+    L.push(`${v} = X.pop(cpu, ${size}); ${regWrite(op & 7, size, v)}`);
+    return true;
+  }
+  if (op === 0x68 || op === 0x6a) {
+    L.push(`X.push(cpu, ${op === 0x6a ? (imm << 24) >> 24 : imm}, ${size});`);
+    return true;
+  }
+  if (op >= 0x190 && op <= 0x19f) {
+    const c = `(${condition(ctx, op & 0xf)} ? 1 : 0)`;
+    L.push(mem ? memWrite(seg, eaExpr(ctx, s), 8, c) : regWrite(rm, 8, c));
+    return true;
+  }
+  if (op >= 0x140 && op <= 0x14f) {
+    const v = temp(ctx);
+    L.push(`${v} = ${mem ? memRead(seg, eaExpr(ctx, s), size) : regRead(rm, size)};`);
+    L.push(`if (${condition(ctx, op & 0xf)}) ${regWrite(reg, size, v)}`);
+    return true;
+  }
+  if ((op === 0x1af || op === 0x69 || op === 0x6b) && size === 32) {
+    const a = temp(ctx), b = temp(ctx), res = temp(ctx);
+    const src = mem ? memRead(seg, eaExpr(ctx, s), 32) : regRead(rm, 32);
+    if (op === 0x1af) L.push(`${a} = ${regRead(reg, 32)}; ${b} = ${src};`);
+    else L.push(`${a} = ${src}; ${b} = ${op === 0x6b ? (imm << 24) >> 24 : imm};`);
+    L.push(`${res} = Math.imul(${a}, ${b}); lf.set(${LAZY_MUL}, 0, X.smulHigh(${a}, ${b}) !== (${res} >> 31) ? 1 : 0, ${res}, 32);`);
+    L.push(regWrite(reg, 32, res));
+    ctx.producer = null;
+    return true;
+  }
+  if ((op === 0xc1 || op === 0xd1 || op === 0xd3) && reg >= 4) {
+    // SHL/SHR/SAR (4/6 SHL, 5 SHR, 7 SAR): counts from imm8, 1 or CL, masked to 5 bits
+    const z = size;
+    const m = MASK[z]!;
+    const n = temp(ctx), v = temp(ctx), src = temp(ctx), res = temp(ctx), at = temp(ctx);
+    L.push(`${n} = ${op === 0xc1 ? imm & 31 : op === 0xd1 ? 1 : "r[1] & 31"};`);
+    L.push(mem ? `${at} = ${eaExpr(ctx, s)}; ${v} = ${memRead(seg, at, z)};` : `${v} = ${regRead(rm, z)};`);
+    let body: string;
+    const sh = 32 - z;
+    if (reg === 5) body = `${src} = (${v} & ${m}) >>> (${n} - 1); ${res} = ${src} >>> 1; lf.set(${LAZY_SHR}, ${src}, 0, ${res}, ${z});`;
+    else if (reg === 7) body = `${src} = ${sh ? `((${v} << ${sh}) >> ${sh})` : v} >> (${n} - 1); ${res} = (${src} >> 1) & ${m}; lf.set(${LAZY_SAR}, ${src}, 0, ${res}, ${z});`;
+    else body = `${src} = (${v} & ${m}) << (${n} - 1); ${res} = (${src} << 1) & ${m}; lf.set(${LAZY_SHL}, ${src}, 0, ${res}, ${z});`;
+    const write = mem ? memWrite(seg, at, z, res) : regWrite(rm, z, res);
+    L.push(`if (${n} !== 0) { ${body} ${write} }`);
+    ctx.producer = null;
     return true;
   }
   if (op >= 0x40 && op <= 0x4f) {
