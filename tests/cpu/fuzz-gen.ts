@@ -127,9 +127,11 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
     if (useMem && f.lock && rng.chance(0.08)) lockOrRep = 0xf0;
     // LOCK with a register destination must raise #UD (SDM Vol. 2A, LOCK). Not
     // generated where QEMU 7.2 deviates: it executes LOCK MOV/TEST/BT/LEA/SAR/
-    // XCHG r,r (docs/qemu-deviations.md, lock-ud-sdm) and LOCK XADD r,r without
-    // #UD, and dies ("tcg fatal error") on LOCK BTS/BTR/BTC r,r.
-    if (!useMem && f.lock && !/^(xchg|xadd|bt.)$/.test(f.mnem) && rng.chance(0.03)) lockOrRep = 0xf0;
+    // XCHG r,r (docs/qemu-deviations.md, lock-ud-sdm), LOCK XADD r,r and LOCK
+    // XOR r,r with rm = reg (TCG's register-clearing shortcut) without #UD, and
+    // dies ("tcg fatal error") on LOCK BTS/BTR/BTC r,r.
+    const xorSelf = f.mnem === "xor" && (modrm[0]! & 7) === ((modrm[0]! >> 3) & 7);
+    if (!useMem && f.lock && !/^(xchg|xadd|bt.)$/.test(f.mnem) && !xorSelf && rng.chance(0.03)) lockOrRep = 0xf0;
   } else if (f.kind === "string") {
     const repeated = rng.chance(0.5);
     const n = repeated ? rng.below(9) : 1;

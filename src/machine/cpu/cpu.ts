@@ -309,6 +309,12 @@ export class Cpu implements PagingState {
   // ---- supervisor (implicit) accesses: descriptor tables, TSS, IDT ------------
 
   supRead32(lin: number): number {
+    const e = this.tlb.entry[lin >>> 12]!;
+    if ((e & TLB_READ_SUP) !== 0 && (lin & 0xfff) <= 0xffc && !this.debug.dataBreakpoints) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      if ((p & 3) === 0) return this.ram32[p >>> 2]!;
+      return this.ram8[p]! | (this.ram8[p + 1]! << 8) | (this.ram8[p + 2]! << 16) | (this.ram8[p + 3]! << 24);
+    }
     return this.slowRead(lin | 0, 4, false);
   }
 
@@ -317,6 +323,12 @@ export class Cpu implements PagingState {
   }
 
   supWrite32(lin: number, value: number): void {
+    const e = this.tlb.entry[lin >>> 12]!;
+    if ((e & TLB_WRITE_SUP) !== 0 && (lin & 0xfff) <= 0xffc && !this.debug.dataBreakpoints) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      if (this.ram.codePages[p >>> 12] !== 0) this.ram.onCodeWrite(p >>> 12);
+      if ((p & 3) === 0) { this.ram32[p >>> 2] = value; return; }
+    }
     this.slowWrite(lin | 0, 4, value, false);
   }
 

@@ -123,8 +123,10 @@ function deliver(cpu: Cpu, vector: number, errorCode: number, kind: number): voi
     f.software = kind === KIND_SOFTWARE; f.external = kind === KIND_EXTERNAL;
     f.eip = cpu.eip; f.cs = cpu.segSel[CS]!; f.eflags = eflags; f.esp = cpu.regs[ESP]!; f.ss = cpu.segSel[SS]!;
     cpu.clock.now += cpu.costs.hostTransition;
-    cpu.codeVpn = -1;
     host.trap(f);
+    // the host may have changed anything: look at everything again
+    cpu.codeVpn = -1;
+    cpu.attention = 1;
     return;
   }
 
@@ -164,8 +166,6 @@ function deliver(cpu: Cpu, vector: number, errorCode: number, kind: number): voi
   let rest = cpu.eflagsRest & ~(TF | NT | RF | VM);
   if (!trapGate) rest &= ~IF;
   cpu.eflagsRest = rest;
-  cpu.codeVpn = -1;
-  cpu.attention = 1;
 }
 
 /** IRET in protected mode (no task return, no virtual-8086 return). */
@@ -174,6 +174,7 @@ export function iret(cpu: Cpu, o32: boolean): void {
   if ((cpu.eflagsRest & NT) !== 0) raise(GP, cpu.trSel & 0xfffc); // task return: not part of this machine
   const size = o32 ? 32 : 16;
   const spSave = cpu.regs[ESP]!;
+  const flagsBefore = cpu.eflagsRest;
   try {
     const newEip = pop(cpu, size);
     const newCs = pop(cpu, size) & 0xffff;
@@ -217,8 +218,8 @@ export function iret(cpu: Cpu, o32: boolean): void {
       nullInaccessibleSegments(cpu);
     }
     cpu.eip = target;
-    cpu.codeVpn = -1;
-    cpu.attention = 1;
+    // the loop must look again when IF was just set (a pending interrupt) or TF/RF are set
+    if ((cpu.eflagsRest & (TF | RF)) !== 0 || (cpu.eflagsRest & ~flagsBefore & IF) !== 0) cpu.attention = 1;
     cpu.rfLoaded = (cpu.eflagsRest & RF) !== 0;
     // like event delivery, IRET's own frame reads do not report data breakpoints
     cpu.debug.pending = 0;

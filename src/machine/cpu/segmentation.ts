@@ -59,6 +59,7 @@ export function setAccessed(cpu: Cpu, sel: number): void {
 
 /** Load the descriptor cache of segment register `seg` (no checks). */
 export function setSegment(cpu: Cpu, seg: number, sel: number, base: number, limit: number, attr: number): void {
+  if (seg === CS && (cpu.segBase[CS] !== base || cpu.codeMode !== ((attr >> 14) & 1))) cpu.codeVpn = -1;
   cpu.segSel[seg] = sel & 0xffff;
   cpu.segBase[seg] = base;
   cpu.segLimit[seg] = limit;
@@ -68,10 +69,7 @@ export function setSegment(cpu: Cpu, seg: number, sel: number, base: number, lim
   const expandDown = !code && (attr & 4) !== 0;
   cpu.segRd[seg] = usable && !expandDown && (!code || (attr & 2) !== 0) ? 1 : 0;
   cpu.segWr[seg] = usable && !expandDown && !code && (attr & 2) !== 0 ? 1 : 0;
-  if (seg === CS) {
-    cpu.codeMode = (attr >> 14) & 1;
-    cpu.codeVpn = -1;
-  }
+  if (seg === CS) cpu.codeMode = (attr >> 14) & 1;
 }
 
 /** Load a null selector: the register becomes unusable (any access #GP(0)). */

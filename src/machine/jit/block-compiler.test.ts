@@ -38,23 +38,34 @@ function patchLater(): { code: Code; end: number } {
   return { code: c, end: c.here };
 }
 
-/** Each iteration writes DL into the immediate of the very next instruction. `alias`: write through another linear page. */
-function patchNext(alias: number): { code: Code; end: number } {
+/**
+ * A loop that stores DL on every iteration: to a data page (0x7000) while
+ * ECX > 10, so the loop gets hot and compiled, then (CMOVE switches EDI to
+ * EBP) into the immediate of the very next instruction of the same block.
+ * The test sets EBP to the immediate's address, directly or through another
+ * linear page that maps the same frame (an alias).
+ */
+function patchNext(): { code: Code; end: number; loop: number } {
   const c = new Code(CODE);
   c.emit(0xb9, ...le32(40)); // mov ecx, 40
   c.emit(0x31, 0xdb); // xor ebx, ebx
   c.emit(0x31, 0xd2); // xor edx, edx
+  c.emit(0xbf, ...le32(0x7000)); // mov edi, 0x7000
   const loop = c.here;
-  const imm = c.here + 6 + 1;
-  c.emit(0x88, 0x15, ...le32(imm + alias)); // mov [imm], dl
-  c.emit(0xb8, ...le32(0x55)); // mov eax, imm32  <- low byte rewritten each time
+  c.emit(0x83, 0xf9, 10); // cmp ecx, 10
+  c.emit(0x0f, 0x44, 0xfd); // cmove edi, ebp
+  c.emit(0x88, 0x17); // mov [edi], dl
+  c.emit(0xb8, ...le32(0x55)); // mov eax, 0x55  <- low byte rewritten once EDI = &imm
   c.emit(0x01, 0xc3); // add ebx, eax
   c.emit(0x42); // inc edx
   c.emit(0x49); // dec ecx
   c.rel8(0x75, loop);
   c.emit(...EXIT);
-  return { code: c, end: c.here };
+  return { code: c, end: c.here, loop };
 }
+
+/** EBX after patchNext: 30 iterations add 0x55, then ECX = 10..1 add EDX = 30..39. */
+const PATCH_NEXT_SUM = 30 * 0x55 + (30 + 39) * 10 / 2;
 
 for (const compile of [true, false]) {
   const mode = compile ? "block compiler" : "interpreter";
@@ -65,28 +76,28 @@ for (const compile of [true, false]) {
     assert.equal(r.after.eip, end);
   });
 
-  test(`self-modifying code: each iteration rewrites the next instruction in the same block (${mode})`, () => {
-    const { code, end } = patchNext(0);
-    const r = runCode(code, { compile });
-    assert.deepEqual(r.after.regs, withRegs(r.before.regs, { [EAX]: 39, [EBX]: (39 * 40) / 2, [ECX]: 0, [EDX]: 40 }));
-    assert.equal(r.after.eip, end);
-  });
-
-  test(`self-modifying code through an alias mapping of the code page (${mode})`, () => {
-    const ALIAS = 0x400000; // linear 0x400000 + x -> physical x for the first page table
-    const { code, end } = patchNext(ALIAS);
-    const r = runCode(code, {
-      compile, mib: 8,
-      setup: (tm) => {
-        identityPaging(tm.pc, 8);
-        tm.pc.ram.write32(PAGE_DIR + 4, (PAGE_DIR + 0x1000) | 7); // PDE 1 -> the same table as PDE 0
-        tm.cpu.cr3 = PAGE_DIR;
-        tm.cpu.cr0 = 0x80000011;
-      },
+  for (const alias of [0, 0x400000]) {
+    test(`self-modifying code: a compiled block rewrites its own next instruction${alias ? " through an alias mapping" : ""} (${mode})`, () => {
+      const { code, end, loop } = patchNext();
+      const r = runCode(code, {
+        compile, mib: 8,
+        setup: (tm) => {
+          tm.cpu.regs[5] = loop + 3 + 3 + 2 + 1 + alias; // EBP = &imm
+          if (alias === 0) return;
+          identityPaging(tm.pc, 8);
+          tm.pc.ram.write32(PAGE_DIR + 4, (PAGE_DIR + 0x1000) | 7); // PDE 1 -> the same table as PDE 0
+          tm.cpu.cr3 = PAGE_DIR;
+          tm.cpu.cr0 = 0x80000011;
+        },
+      });
+      assert.deepEqual(r.after.regs, withRegs(r.before.regs, {
+        [EAX]: 39, [EBX]: PATCH_NEXT_SUM, [ECX]: 0, [EDX]: 40, [EDI]: loop + 9 + alias,
+      }));
+      assert.equal(r.after.eip, end);
+      const compiledLoop = r.cpu.dc.blocks.some((b) => b !== undefined && b.eip === loop && b.count >= 8);
+      assert.equal(compiledLoop, compile, "the loop body was compiled into one block (before the patching began)");
     });
-    assert.deepEqual(r.after.regs, withRegs(r.before.regs, { [EAX]: 39, [EBX]: (39 * 40) / 2, [ECX]: 0, [EDX]: 40 }));
-    assert.equal(r.after.eip, end);
-  });
+  }
 }
 
 // ---- determinism -------------------------------------------------------------------------
