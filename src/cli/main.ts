@@ -10,7 +10,7 @@ import { EXIT_INTERNAL } from "./exit-status.js";
 import { runCommand } from "./run.js";
 
 const USAGE = `usage: tsxen run KERNEL.elf [--memory MiB] [--disk FILE] [--cmdline S] [--module FILE[,CMDLINE]]
-                      [--stats] [--timeout SECONDS]`;
+                      [--stats] [--timeout SECONDS] [--no-jit]`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -30,7 +30,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   let args: ParsedArgs;
   try {
     args = parseArgs(argv, {
-      flags: ["stats"],
+      flags: ["stats", "no-jit"],
       options: ["memory", "disk", "cmdline", "timeout"],
       repeatable: ["module"],
     });
@@ -75,6 +75,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (out.length > 0) { process.stdout.write(Uint8Array.from(out)); out.length = 0; }
   };
   const pc = new Pc({ memoryMiB, serial: (b) => { out.push(b); }, ...(disk ? { disk } : {}) });
+  if (args.flags["no-jit"]) pc.cpu.compileBlocks = false;
   try {
     pc.bootMultiboot(kernel, args.options.cmdline ?? kernelPath, modules);
   } catch (e) {

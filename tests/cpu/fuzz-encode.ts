@@ -126,6 +126,24 @@ export function mem32(rng: Rng, target: number, avoid: number): MemOperand {
   };
 }
 
+/** [ESP + index*2^s + disp32] = target, with ESP first set to `esp` (a case-stack address). */
+export function memEsp(rng: Rng, target: number, esp: number, avoid: number): MemOperand {
+  const setups = [movImm(ESP, esp)];
+  const index = rng.chance(0.5) ? free(rng, avoid) : null;
+  const scale = rng.below(4);
+  let rest = (target - esp) >>> 0;
+  if (index !== null) {
+    const v = rng.value();
+    setups.push(movImm(index, v));
+    rest = (rest - Math.imul(v, 1 << scale)) >>> 0;
+  }
+  return {
+    modrm: [0x84, (scale << 6) | ((index ?? ESP) << 3) | ESP, ...le(rest, 4)],
+    setups,
+    text: `[esp${index !== null ? `+${REG32[index]}*${1 << scale}` : ""}+disp32]`,
+  };
+}
+
 /** 16-bit addressing registers of each rm (Table 2-1): BX=3 SI=6 BP=5 DI=7. */
 const RM16: number[][] = [[3, 6], [3, 7], [5, 6], [5, 7], [6], [7], [5], [3]];
 const RM16_TEXT = ["bx+si", "bx+di", "bp+si", "bp+di", "si", "di", "bp", "bx"];

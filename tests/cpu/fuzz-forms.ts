@@ -24,7 +24,7 @@ import { OPCODES, type OpcodeInfo } from "../../src/machine/cpu/opcodes.js";
 
 export type Kind =
   | "plain" | "lea" | "bitreg" | "string" | "xlat" | "moffs" | "jcc" | "leave"
-  | "popf" | "shiftcl" | "div" | "aam" | "bsf" | "shd";
+  | "popf" | "shiftcl" | "div" | "aam" | "bsf" | "shd" | "enter";
 
 export interface Form {
   /** OPCODES index: byte, or 0x100 | byte for 0F xx. */
@@ -44,6 +44,12 @@ export interface Form {
   /** Shift count source: "1", "ib" or "cl". */
   count?: "1" | "ib" | "cl";
   cc?: number;
+  /** Bytes the memory operand spans (default 4). */
+  memBytes: number;
+  /** r/m must be memory: the register form is #UD, generated rarely. */
+  memOnly: boolean;
+  /** Always with 0x66 (the 32-bit form leaves bits undefined). */
+  force16: boolean;
 }
 
 /** Fuzz-marked opcodes not generated, and why. */
@@ -58,10 +64,13 @@ const SHIFT = ["rol", "ror", "rcl", "rcr", "shl", "shr", "", "sar"]; // /6 is bl
 const GRP3 = ["test", "", "not", "neg", "mul", "imul", "div", "idiv"]; // /1 is blank in Table A-6
 const BT = ["", "", "", "", "bt", "bts", "btr", "btc"];
 const LOCKABLE = new Set(["add", "or", "adc", "sbb", "and", "sub", "xor", "not", "neg", "inc", "dec",
-  "bts", "btr", "btc", "xchg", "xadd", "cmpxchg"]);
+  "bts", "btr", "btc", "xchg", "xadd", "cmpxchg", "cmpxchg8b"]);
 
 interface Partial {
   ext?: number;
+  memBytes?: number;
+  memOnly?: boolean;
+  force16?: boolean;
   mnem: string;
   rm?: "b" | "v" | "w" | null;
   reg?: "b" | "v" | null;
@@ -159,19 +168,53 @@ function buildForms(): Form[] {
   for (const o of OPCODES) {
     if (!o.fuzz || EXCLUDED.has(o.opcode)) continue;
     for (const p of formsOf(o)) {
-      const modrm = p.rm !== undefined && p.rm !== null;
-      if (modrm !== o.modrm) throw new Error(`fuzz-forms: ModRM disagrees with the opcode table for ${o.opcode.toString(16)}`);
-      const bswapOrJcc = p.mnem === "bswap" || p.mnem === "jcc";
-      forms.push({
-        op: o.opcode, ext: p.ext ?? -1, mnem: p.mnem, rm: p.rm ?? null, reg: p.reg ?? null,
-        byteOp: p.byteOp ?? false, kind: p.kind ?? "plain",
-        lock: modrm && LOCKABLE.has(p.mnem) && (o.opcode < 0x40 ? (o.opcode & 6) === 0 : true),
-        o16: !bswapOrJcc, count: p.count, cc: p.cc,
-      });
+      forms.push(complete(o, p));
     }
   }
+  for (const [op, ps] of EXTRA) for (const p of ps) forms.push(complete(OPCODES[op]!, p));
   return forms;
 }
+
+function complete(o: OpcodeInfo, p: Partial): Form {
+  const modrm = p.rm !== undefined && p.rm !== null;
+  if (modrm !== o.modrm) throw new Error(`fuzz-forms: ModRM disagrees with the opcode table for ${o.opcode.toString(16)}`);
+  return {
+    op: o.opcode, ext: p.ext ?? -1, mnem: p.mnem, rm: p.rm ?? null, reg: p.reg ?? null,
+    byteOp: p.byteOp ?? false, kind: p.kind ?? "plain",
+    lock: modrm && LOCKABLE.has(p.mnem) && (o.opcode < 0x40 ? (o.opcode & 6) === 0 : true),
+    o16: p.mnem !== "bswap" && p.mnem !== "jcc", count: p.count, cc: p.cc,
+    memBytes: p.memBytes ?? 4, memOnly: p.memOnly ?? false, force16: p.force16 ?? false,
+  };
+}
+
+/**
+ * Forms of opcodes the table does not mark `fuzz` that are still safe here:
+ * the valid /reg forms of groups 5, 1A, 6, 7 and 9 that neither transfer
+ * control nor need CPL 0, and a few unprivileged opcodes. Left out: FF /2-/5
+ * (CALL/JMP), 0F 00 /2 /3 and 0F 01 /2 /3 /6 /7 (privileged), LAR (bits
+ * 19:16 of the result are undefined), POP sreg / MOV sreg,ew (would reload
+ * the kernel's segments), CPUID and RDTSC (differ by design).
+ */
+const EXTRA: [number, Partial[]][] = [
+  [0xff, [{ mnem: "inc", rm: "v", ext: 0 }, { mnem: "dec", rm: "v", ext: 1 }, { mnem: "push", rm: "v", ext: 6 }]],
+  [0x8f, [{ mnem: "pop", rm: "v", ext: 0 }]],
+  [0x62, [{ mnem: "bound", rm: "v", reg: "v", memBytes: 8, memOnly: true }]],
+  [0x63, [{ mnem: "arpl", rm: "w", reg: "v" }]],
+  [0xc8, [{ mnem: "enter", kind: "enter" }]],
+  // MOV Ew,Sreg: "for the P6 family the two high-order bytes are filled with zeros" (Vol. 2B, MOV).
+  [0x8c, [0, 1, 2, 3, 4, 5].map((ext) => ({ mnem: "mov", rm: "w" as const, ext, memBytes: 2 }))],
+  // PUSH Sreg with a 32-bit operand may write only 2 bytes (Vol. 2B, PUSH): 16-bit only.
+  ...[0x06, 0x0e, 0x16, 0x1e, 0x1a0, 0x1a8].map((op): [number, Partial[]] => [op, [{ mnem: "push", force16: true }]]),
+  [0x100, [{ mnem: "sldt", rm: "w", ext: 0, memBytes: 2 }, { mnem: "str", rm: "w", ext: 1, memBytes: 2 },
+    { mnem: "verr", rm: "w", ext: 4, memBytes: 2 }, { mnem: "verw", rm: "w", ext: 5, memBytes: 2 }]],
+  // SMSW r32 leaves bits 31:16 undefined (Vol. 2B, SMSW): 16-bit only.
+  [0x101, [{ mnem: "sgdt", rm: "v", ext: 0, memBytes: 6, memOnly: true }, { mnem: "sidt", rm: "v", ext: 1, memBytes: 6, memOnly: true },
+    { mnem: "smsw", rm: "w", ext: 4, memBytes: 2, force16: true }]],
+  [0x103, [{ mnem: "lsl", rm: "w", reg: "v", memBytes: 2 }]],
+  [0x1c7, [{ mnem: "cmpxchg8b", rm: "v", ext: 1, memBytes: 8, memOnly: true }]],
+  [0x11f, [{ mnem: "nop", rm: "v", ext: 0, kind: "lea" }]],
+  [0x10b, [{ mnem: "ud2" }]],
+];
 
 export const FORMS: readonly Form[] = buildForms();
 for (const op of EXCLUDED.keys()) if (!OPCODES[op]!.fuzz) throw new Error(`fuzz-forms: excluded ${op.toString(16)} is not a fuzz opcode`);

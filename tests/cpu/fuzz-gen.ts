@@ -17,7 +17,7 @@
  */
 import { OPCODES } from "../../src/machine/cpu/opcodes.js";
 import { type FuzzCase, type Insn } from "./fuzz-case.js";
-import { anyModrm, imm, mem16, mem32, movCl, movImm, pushImm, Rng, type MemOperand } from "./fuzz-encode.js";
+import { anyModrm, imm, mem16, mem32, memEsp, movCl, movImm, pushImm, Rng, type MemOperand } from "./fuzz-encode.js";
 import { FORMS, type Form } from "./fuzz-forms.js";
 import { DF, EAX, EBP, EBX, ECX, EDI, EDX, ESI, SCRATCH, SCRATCH_LEN, STACK_MID, STATUS, TF } from "./fuzz-layout.js";
 import { CC_NAMES, destUndefined, flagEffect, type Sem } from "./fuzz-undefined.js";
@@ -57,7 +57,7 @@ const shiftCount = (rng: Rng): number => (rng.chance(0.75) ? rng.below(34) : rng
 /** Encode one form; null when it cannot go here (BSF/BSR not last). */
 function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
   if (f.kind === "bsf" && !last) return null;
-  const o16 = f.o16 && rng.chance(0.25);
+  const o16 = f.force16 || (f.o16 && rng.chance(0.25));
   const size: 8 | 16 | 32 = f.byteOp ? 8 : o16 ? 16 : 32;
   const vBytes = o16 ? 2 : 4;
   const addressing = f.rm !== null || f.kind === "string" || f.kind === "xlat" || f.kind === "moffs";
@@ -97,13 +97,13 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
   if (f.rm !== null) {
     let reg = f.ext >= 0 ? f.ext : f.reg === "b" ? rng.below(8) : f.reg === "v" ? rng.pick(GPRS) : 0;
     let useMem = rng.chance(0.5);
-    if (f.kind === "lea") useMem = !rng.chance(0.03); // LEA r, r is #UD
+    if (f.kind === "lea" || f.memOnly) useMem = !rng.chance(0.03); // LEA r,r, BOUND r,r ... are #UD
     if (destUndefined(sem)) useMem = false; // mask the destination register instead
     if (useMem && f.kind === "lea") {
       modrm = anyModrm(rng, a16);
       notes = "(any address)";
     } else if (useMem) {
-      let target = SCRATCH + rng.below(SCRATCH_LEN - 3);
+      let target = SCRATCH + rng.below(SCRATCH_LEN - f.memBytes + 1);
       if (f.kind === "bitreg") {
         // The bit offset in reg reaches (offset >> 3) bytes away: keep it in the buffer.
         target = SCRATCH + 8 + rng.below(SCRATCH_LEN - 16);
@@ -113,7 +113,13 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
         setups.push(movImm(reg, o16 ? ((rng.next() & 0xffff0000) | (bits & 0xffff)) >>> 0 : bits >>> 0));
         avoid |= 1 << reg;
       }
-      const m: MemOperand = a16 ? mem16(rng, target, avoid) : mem32(rng, target, avoid);
+      // ESP as the base: pin it first. POP r/m computes an ESP-based address after
+      // the increment (Vol. 2B, POP), so aim that much lower.
+      const espBase = !a16 && rng.chance(0.08);
+      const after = f.mnem === "pop" ? (o16 ? 2 : 4) : 0;
+      const m: MemOperand = a16 ? mem16(rng, target, avoid)
+        : espBase ? memEsp(rng, target - after, STACK_MID + rng.below(129) - 64, avoid)
+        : mem32(rng, target, avoid);
       setups.push(...m.setups);
       modrm = m.modrm;
       notes = m.text;
@@ -149,7 +155,7 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
     const t = SCRATCH + rng.below(SCRATCH_LEN - 3);
     immBytes = imm(t, a16 ? 2 : 4);
     notes = `[0x${t.toString(16)}]`;
-  } else if (f.kind === "leave") {
+  } else if (f.kind === "leave" || f.kind === "enter") {
     setups.push(movImm(EBP, STACK_MID + rng.below(257) - 128));
   } else if (f.kind === "popf") {
     const v = rng.chance(0.25) ? rng.next() | TF : rng.next() & ~TF; // TF: single-step #DB
@@ -158,7 +164,8 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
 
   const opBytes = f.op >= 0x100 ? [0x0f, f.op & 0xff] : [f.op];
   const kind = OPCODES[f.op]!.imm;
-  if (f.op === 0xd4 || f.op === 0xd5) immBytes = [rng.chance(0.5) ? 10 : f.op === 0xd4 && rng.chance(0.06) ? 0 : rng.next() & 0xff];
+  if (f.kind === "enter") immBytes = [...imm(rng.below(65), 2), rng.chance(0.8) ? rng.below(4) : rng.next() & 0xff];
+  else if (f.op === 0xd4 || f.op === 0xd5) immBytes = [rng.chance(0.5) ? 10 : f.op === 0xd4 && rng.chance(0.06) ? 0 : rng.next() & 0xff];
   else if (f.count === "ib") immBytes = [sem.count!];
   else if (kind === "ib" && f.kind !== "jcc") immBytes = [rng.value() & 0xff];
   else if (kind === "iv" && f.kind !== "jcc") immBytes = imm(rng.value(), vBytes);

@@ -104,6 +104,9 @@ export function flagEffect(s: Sem): FlagEffect {
     // BSF, BSR: "ZF set if the source is 0 ...; CF, OF, SF, AF, and PF flags are undefined".
     case "bsf": case "bsr":
       return fx(0, ZF, CF | OF | SF | AF | PF);
+    // VERR, VERW, LSL, ARPL, CMPXCHG8B: "ZF is set ...; otherwise cleared"; no other flag.
+    case "verr": case "verw": case "lsl": case "arpl": case "cmpxchg8b":
+      return fx(0, ZF);
     case "rol": case "ror": case "rcl": case "rcr":
       return rotateEffect(s);
     case "shl": case "shr": case "sar":

@@ -8,7 +8,8 @@
 export const CPUID_1_EDX =
   (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
 export const CPUID_80000001_EDX = 1 << 20; // NX
-const MAX_BASIC = 1;
+/** Leaf 2 holds legacy cache descriptors (QEMU's values); leaves 3 and 4 are empty (no serial number, no cache leaves). */
+const MAX_BASIC = 4;
 const MAX_EXTENDED = 0x80000008;
 /** "GenuineIntel" as EBX, EDX, ECX. */
 const VENDOR = [0x756e6547, 0x49656e69, 0x6c65746e];
@@ -21,6 +22,7 @@ export function cpuid(leaf: number, out: Int32Array): void {
   switch (l) {
     case 0: out[0] = MAX_BASIC; out[1] = VENDOR[0]!; out[3] = VENDOR[1]!; out[2] = VENDOR[2]!; break;
     case 1: out[0] = 0x00000663; out[3] = CPUID_1_EDX; break; // family 6, model 6, stepping 3
+    case 2: out[0] = 0x00000001; out[3] = 0x002c307d; break;
     case 0x80000000: out[0] = MAX_EXTENDED; break;
     case 0x80000001: out[3] = CPUID_80000001_EDX; break;
     case 0x80000008: out[0] = 0x00002024; break; // 36 physical, 32 linear address bits

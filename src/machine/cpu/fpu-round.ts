@@ -173,10 +173,27 @@ function roundsAway(rc: number, neg: boolean, odd: boolean, half: boolean, rest:
   }
 }
 
+/** After-rounding tininess: does the value, rounded to full precision with an unbounded exponent, reach emin? */
+function roundsUpToNormal(neg: boolean, mant: bigint, len: number, sticky: boolean, rc: number, fmt: Format, top: number): boolean {
+  if (top !== fmt.emin - 1) return false;
+  const shift = len - fmt.precision;
+  if (shift <= 0) return false;
+  const s = BigInt(shift);
+  const q = mant >> s;
+  const rem = mant - (q << s);
+  const halfBit = 1n << (s - 1n);
+  const half = rem >= halfBit;
+  const rest = sticky || (rem & (halfBit - 1n)) !== 0n;
+  if (!(half || rest) || !roundsAway(rc, neg, (q & 1n) === 1n, half, rest)) return false;
+  return bitLength(q + 1n) > fmt.precision;
+}
+
 /**
  * Rounds (-1)^neg × (mant + sticky·ε) × 2^exp into `fmt` under `rc`.
- * Tininess is detected before rounding; overflow gives ±∞ or the largest
- * finite number as RC directs (SDM Vol. 1 §4.9.1.4, Table 4-10).
+ * Tininess is detected after rounding, as x86 processors do (and QEMU): a
+ * result that rounds up to the smallest normal is not tiny. Overflow gives
+ * ±∞ or the largest finite number as RC directs (SDM Vol. 1 §4.9.1.4,
+ * Table 4-10).
  */
 export function roundFloat(neg: boolean, mant: bigint, exp: number, sticky: boolean,
   rc: number, fmt: Format, out: Rounded): Rounded {
@@ -187,7 +204,7 @@ export function roundFloat(neg: boolean, mant: bigint, exp: number, sticky: bool
   if (len === 0) { out.q = 0n; out.exp = 0; return out; }
   const top = exp + len - 1; // exponent of the leading bit
   const keep = top >= fmt.emin ? fmt.precision : fmt.precision - (fmt.emin - top);
-  if (top < fmt.emin) out.flags |= FE_TINY;
+  if (top < fmt.emin && !roundsUpToNormal(neg, mant, len, sticky, rc, fmt, top)) out.flags |= FE_TINY;
   const shift = len - keep;
   let q: bigint;
   let half = false;

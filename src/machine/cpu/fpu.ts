@@ -152,6 +152,9 @@ export class Fpu extends FpuState {
     return eflagsOut;
   }
 
+  /** The last m32/m64 operand read was a signaling NaN (seen in its bits). */
+  private operandSignaling = false;
+
   private commitPointers(memory: boolean): void {
     this.fcs = this.nextCs;
     this.fip = this.nextEip;
@@ -168,10 +171,22 @@ export class Fpu extends FpuState {
   private readOperand(kind: number, offset: number, mem: FpuMemory): number {
     const r = this.result;
     this.operandExact = false;
+    this.operandSignaling = false;
     r.flags = 0;
     switch (kind) {
-      case M32R: singleToDouble(mem.read32(offset), r); break;
-      case M64R: doubleFromMemory(mem.read32(offset), mem.read32(offset + 4), r); break;
+      case M32R: {
+        const b = mem.read32(offset);
+        // a signaling NaN is recognised from its bits: the JS engine may quiet NaNs it carries
+        this.operandSignaling = (b & 0x7f800000) === 0x7f800000 && (b & 0x007fffff) !== 0 && (b & 0x00400000) === 0;
+        singleToDouble(b, r);
+        break;
+      }
+      case M64R: {
+        const lo = mem.read32(offset), hi = mem.read32(offset + 4);
+        this.operandSignaling = (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0x000fffff) !== 0 || lo !== 0) && (hi & 0x00080000) === 0;
+        doubleFromMemory(lo, hi, r);
+        break;
+      }
       case M16I: r.value = (mem.read16(offset) << 16) >> 16; break;
       case M32I: r.value = mem.read32(offset) | 0; break;
       case M64I: {
@@ -265,7 +280,7 @@ export class Fpu extends FpuState {
   private load(kind: number, offset: number, mem: FpuMemory): void {
     let v = this.readOperand(kind, offset, mem);
     let flags = this.result.flags;
-    if ((kind === M32R || kind === M64R) && isSignaling(v)) { flags |= FE_INVALID; v = quieted(v); }
+    if ((kind === M32R || kind === M64R) && (this.operandSignaling || isSignaling(v))) { flags |= FE_INVALID; v = quieted(v); }
     if (!this.reservePush() || !this.signal(flags)) return;
     this.push(v);
     if (this.operandExact) this.setExact(0, v, this.operandImage);

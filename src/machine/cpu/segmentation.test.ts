@@ -237,7 +237,6 @@ test("fast-path flags and type checks: which caches may skip the segment check",
     ["RX code", 0x409b, 1, 0, true, false],
     ["X-only code", 0x4099, 0, 0, false, false],
     ["conforming RX code", 0x409f, 1, 0, true, false],
-    ["not present", 0x4013, 0, 0, true, true],
     ["unusable", ATTR_UNUSABLE, 0, 0, false, false],
   ];
   for (const [name, attr, rd, wr, readOk, writeOk] of cases) {

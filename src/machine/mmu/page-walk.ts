@@ -79,10 +79,10 @@ export function walk(st: PagingState, ram: Ram, tlb: Tlb, lin: number, kind: num
     let pde = ram.read32(pdeAddr);
     if ((pde & P) === 0) pageFault(st, lin, baseCode);
     if ((pde & PS) !== 0 && (st.cr4 & PSE) !== 0) {
-      if ((pde & (1 << 21)) !== 0) pageFault(st, lin, baseCode | PFEC_P | PFEC_RSVD);
+      // bits 21:13 are reserved: CPUID does not report PSE-36 (SDM Vol. 3 Table 4-4)
+      if ((pde & 0x3fe000) !== 0) pageFault(st, lin, baseCode | PFEC_P | PFEC_RSVD);
       rw = pde & RW; us = pde & US;
       checkRights(st, lin, kind, user, rw, us, 0, baseCode);
-      frameHigh = (pde >>> 13) & 0xff;
       frame = ((pde & 0xffc00000) | (lin & 0x003ff000)) >>> 0;
       global = pde & G; leafAddr = pdeAddr; leaf = pde; large = TLB_LARGE;
     } else {

@@ -53,7 +53,7 @@ export class Tlb {
   readonly entry = new Int32Array(1 << 20);
   /** Model slots: VPN + 1 of the cached page, 0 = empty. */
   private readonly slotVpn: Int32Array;
-  private readonly nextWay: Uint8Array;
+  private readonly nextWay: Uint16Array;
   private readonly sets: number;
   readonly ways: number;
   /** Counters for statistics: misses filled, flushes by kind. */
@@ -63,13 +63,13 @@ export class Tlb {
 
   constructor(geometry: TlbGeometry = DEFAULT_TLB) {
     const { entries, ways } = geometry;
-    if (entries % ways !== 0 || ((entries / ways) & (entries / ways - 1)) !== 0) {
-      throw new Error(`TLB geometry ${entries}/${ways}: sets must be a power of two`);
+    if (entries % ways !== 0 || ((entries / ways) & (entries / ways - 1)) !== 0 || ways < 1 || ways > 65535) {
+      throw new Error(`TLB geometry ${entries}/${ways}: sets must be a power of two, with 1-65535 ways`);
     }
     this.ways = ways;
     this.sets = entries / ways;
     this.slotVpn = new Int32Array(entries);
-    this.nextWay = new Uint8Array(this.sets);
+    this.nextWay = new Uint16Array(this.sets);
   }
 
   /** Cache a translation, evicting round-robin within the set. */
