@@ -121,16 +121,17 @@ export function run(cpu: Cpu, until: number): number {
         cpu.startEip = eip;
         const slot = lookup(cpu, (cpu.segBase[CS]! + eip) | 0);
         const block = blocks[slot];
-        if (block !== undefined && block.eip === eip && (block.end - 1) >>> 0 <= cpu.segLimit[CS]!) {
+        if (block !== undefined && block.eip === eip && (block.end - 1) >>> 0 <= cpu.segLimit[CS]!
+            && clock.now + block.bound <= stop) {
           cpu.blockIndex = 0;
           cpu.blockBase = 0;
-          const done = block.run(cpu, (stop - clock.now) / simple);
+          const done = block.run(cpu, stop);
           cpu.blockIndex = -1;
           count += done;
           clock.now += done * simple;
           continue;
         }
-        if (slot !== SCRATCH_SLOT && cpu.compileBlocks && ++heat[slot]! >= HOT) {
+        if (block === undefined && slot !== SCRATCH_SLOT && cpu.compileBlocks && ++heat[slot]! >= HOT) {
           heat[slot] = 0;
           const flushes = dc.flushes;
           const compiled = compileBlock(cpu, slot, eip, (cpu.segBase[CS]! + eip) | 0, (lin) => slotAt(cpu, lin));

@@ -32,16 +32,26 @@ export interface CompiledBlock {
   /** Number of instructions in one pass. */
   readonly count: number;
   /**
-   * Run the block; a block whose last instruction jumps back to its start
-   * loops inside while fewer than `limit` instructions have run. Returns the
-   * number of instructions executed.
+   * Upper bound of the simulated cycles one pass can take (every
+   * instruction's own cost, page walks and the dearest handler extra). The
+   * loop enters a block only when this much time is left before the next
+   * event, so a compiled block reaches every instruction boundary at the
+   * same simulated time as the interpreter would, and events are taken at
+   * the same instruction.
    */
-  readonly run: (cpu: Cpu, limit: number) => number;
+  readonly bound: number;
+  /**
+   * Run the block; a block whose last instruction jumps back to its start
+   * loops inside while a further pass still fits before `stop` (a cycle
+   * count). Returns the number of instructions executed; the caller charges
+   * their base cost.
+   */
+  readonly run: (cpu: Cpu, stop: number) => number;
 }
 
 const MAX_INSTRUCTIONS = 48;
 
-type BlockFactory = (handlers: readonly Handler[], helpers: typeof HELPERS) => (cpu: Cpu, limit: number) => number;
+type BlockFactory = (handlers: readonly Handler[], helpers: typeof HELPERS) => (cpu: Cpu, stop: number) => number;
 
 /** Functions generated code may call (passed in as `X`). */
 const HELPERS = { push, pop, smulHigh };
@@ -81,8 +91,13 @@ export function compileBlock(
   }
   // pass 2: code
   const count = plan.length;
+  const costs = cpu.costs;
+  const bound = count * (costs.simple + 4 * costs.pageWalk + Math.max(costs.div, costs.mul, costs.fpu, costs.segmentLoad));
   const lines: string[] = [];
-  const ctx: EmitContext = { cpu, lines, producer: null, temp: 0, blockEip: eip, count, index: 0, loops: false };
+  const ctx: EmitContext = {
+    cpu, lines, producer: null, temp: 0, blockEip: eip, count, index: 0, loops: false,
+    loopCondition: `cpu.clock.now + (n + ${count}) * ${costs.simple} + ${bound} <= stop`,
+  };
   for (let i = 0; i < count; i++) {
     const p = plan[i]!;
     const op = dc.op[p.slot]!, flags = dc.flags[p.slot]!;
@@ -110,14 +125,14 @@ export function compileBlock(
   }
   const temps = ctx.temp > 0 ? `let ${Array.from({ length: ctx.temp }, (_, i) => `t${i}`).join(", ")};` : "";
   const body = ctx.loops ? `for (;;) {\ncpu.blockBase = n;\n${lines.join("\n")}\n}` : lines.join("\n");
-  const source = `return function block(cpu, limit) {
+  const source = `return function block(cpu, stop) {
 const r = cpu.regs, r16 = cpu.regs16, r8 = cpu.regs8, lf = cpu.lf;
 let n = 0;
 ${temps}
 ${body}
 };`;
   const factory = new Function("H", "X", source) as BlockFactory;
-  return { eip, end: plan[count - 1]!.next, count, run: factory(HANDLERS, HELPERS) };
+  return { eip, end: plan[count - 1]!.next, count, bound, run: factory(HANDLERS, HELPERS) };
 }
 
 function isStackWrite(op: number): boolean {

@@ -34,6 +34,8 @@ export interface EmitContext {
   index: number;
   /** Set when the block jumps back to its own start (it then loops inside). */
   loops: boolean;
+  /** JavaScript condition under which a looping block may run one more pass. */
+  loopCondition: string;
 }
 
 /** Results of `emitInstruction`. */
@@ -190,7 +192,7 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
       if (to === ctx.blockEip) {
         // back to this block's start: loop inside while the budget lasts
         ctx.loops = true;
-        return `{ n += ${count}; if (n + ${count} <= limit) continue; cpu.eip = ${to}; return n; }`;
+        return `{ n += ${count}; if (${ctx.loopCondition}) continue; cpu.eip = ${to}; return n; }`;
       }
       return `{ if (${to >>> 0} > ${cs}) ${fallback} cpu.eip = ${to}; return n + ${count}; }`;
     };
