@@ -36,6 +36,8 @@ export interface FuzzCase {
   seed: number;
   /** Times the kernel runs the case; > 16 makes tsxen's block compiler take it (execute.ts HOT). */
   reps: number;
+  /** If set, the case is placed so that this byte offset starts a 4 KiB page (an instruction may straddle). */
+  pageSplit: number | null;
   insns: Insn[];
 }
 
@@ -116,6 +118,7 @@ export function toAssembly(cases: FuzzCase[]): string {
   });
   out.push("    .globl fuzz_ncases", "fuzz_ncases:", `    .long ${cases.length}`, "    .text");
   cases.forEach((c, k) => {
+    if (c.pageSplit !== null) out.push("    .balign 4096, 0xcc", `    .skip ${4096 - c.pageSplit}, 0xcc`);
     out.push(`fz_code_${k}:  /* case ${c.index} */`);
     for (const i of c.insns) out.push(`    .byte ${i.bytes.map((b) => "0x" + b.toString(16)).join(",")}  /* ${i.text.replace(/\*\//g, "")} */`);
     out.push("    jmp fuzz_save");
@@ -127,7 +130,7 @@ export function toAssembly(cases: FuzzCase[]): string {
 /** Multi-line dump: initial state and one line per instruction. */
 export function describe(c: FuzzCase): string {
   const regs = c.regs.map((v, i) => (i === 4 ? "" : `${REG32[i]}=${hex8(v)}`)).filter(Boolean).join(" ");
-  const lines = [`case ${c.index}: ${regs} eflags=${hex8(c.eflags)} seed=${hex8(c.seed)} reps=${c.reps}`];
+  const lines = [`case ${c.index}: ${regs} eflags=${hex8(c.eflags)} seed=${hex8(c.seed)} reps=${c.reps}${c.pageSplit !== null ? ` page boundary at +${c.pageSplit.toString(16)}` : ""}`];
   const offs = offsets(c);
   c.insns.forEach((i, k) => {
     const target = i.jccTarget !== undefined ? ` -> +${offs[i.jccTarget]!.toString(16)}` : "";

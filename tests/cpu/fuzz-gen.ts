@@ -254,7 +254,9 @@ export function generateCase(seed: number, index: number): FuzzCase {
   units.forEach((un, j) => {
     if (un.jcc) un.insns[un.insns.length - 1]!.jccTarget = first[j + 1 + un.jcc.skip]!;
   });
-  return { index, regs, eflags, seed: fillSeed, reps, insns };
+  const size = insns.reduce((a, i) => a + i.bytes.length, 0);
+  const pageSplit = size > 1 && rng.chance(1 / 32) ? 1 + rng.below(size - 1) : null;
+  return { index, regs, eflags, seed: fillSeed, reps, pageSplit, insns };
 }
 
 export function generateCases(seed: number, count: number, start = 0): FuzzCase[] {

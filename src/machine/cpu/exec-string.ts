@@ -11,7 +11,7 @@ import type { Cpu } from "./cpu.js";
 import { F_A32, F_REP, F_REPNE } from "./decoder.js";
 import type { Handler } from "./handlers.js";
 import { checkIoPermission } from "./io-permission.js";
-import { DF, ECX, EDI, EDX, ES, ESI } from "./registers.js";
+import { DF, ECX, EDI, EDX, ES, ESI, RF } from "./registers.js";
 import { getReg, readMem, setReg, writeMem } from "./operands.js";
 
 const REP_CHUNK = 4096;
@@ -61,7 +61,13 @@ function stringOp(cpu: Cpu, s: number, kind: number, size: number): void {
       if (rep === F_REP ? !zf : zf) break;
     }
     if (n >= REP_CHUNK) {
-      cpu.eip = cpu.startEip; // resume this instruction after pending events
+      // resume this instruction after pending events; an event taken before it
+      // completes pushes RF = 1 (SDM Vol. 3 §17.3.1.1), and RF keeps an
+      // instruction breakpoint on it from firing again
+      cpu.eip = cpu.startEip;
+      cpu.eflagsRest |= RF;
+      cpu.rfLoaded = true;
+      cpu.attention = 1;
       break;
     }
   }

@@ -25,6 +25,10 @@ import { getSp, pop, setSp, stack32 } from "./operands.js";
 
 export const KIND_EXCEPTION = 0, KIND_SOFTWARE = 1, KIND_EXTERNAL = 2, KIND_INT1 = 3;
 
+/** Fault-class exceptions (SDM Vol. 3 Table 6-1); their frames carry RF = 1 (§17.3.1.1). */
+const FAULT_CLASS = new Uint8Array(32);
+for (const v of [0, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17]) FAULT_CLASS[v] = 1;
+
 const CONTRIBUTORY = new Uint8Array(32);
 for (const v of [0, 10, 11, 12, 13]) CONTRIBUTORY[v] = 1;
 
@@ -115,7 +119,8 @@ function deliver(cpu: Cpu, vector: number, errorCode: number, kind: number): voi
   const codeLo = desc[0]!, codeHi = desc[1]!;
   if (offset >>> 0 > descLimit(codeLo, codeHi)) raise(GP, ext);
 
-  const eflags = cpu.eflags;
+  // RF in the pushed image: 1 for fault-class exceptions (not #DB instruction breakpoints), else EFLAGS.RF
+  const eflags = kind === KIND_EXCEPTION && FAULT_CLASS[vector] === 1 ? cpu.eflags | RF : cpu.eflags;
   const host = cpu.host;
   if (host !== null && newCpl === 0) {
     const f = cpu.trapFrame;
