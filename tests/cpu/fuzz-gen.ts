@@ -50,6 +50,8 @@ interface Unit {
   insns: Insn[];
   /** Jcc: prefixes and condition, to re-encode once the displacement is known. */
   jcc?: { prefixes: number[]; cc: number; long: boolean; skip: number };
+  /** POPF loading TF = 1: the next instruction executes, then #DB (SDM Vol. 3B §17.3.1.4). */
+  setsTf?: boolean;
 }
 
 const shiftCount = (rng: Rng): number => (rng.chance(0.75) ? rng.below(34) : rng.next() & 0xff);
@@ -74,6 +76,7 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
   let undefRegs = 0;
   let undefRegsIfZF = 0;
   let avoid = 0; // registers other setups pin: memory operands must not use them
+  let tf = false;
 
   if (f.count === "1") sem.count = 1;
   else if (f.count) {
@@ -160,6 +163,7 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
   } else if (f.kind === "popf") {
     const v = rng.chance(0.25) ? rng.next() | TF : rng.next() & ~TF; // TF: single-step #DB
     setups.push(pushImm(v, o16));
+    tf = (v & TF) !== 0;
   }
 
   const opBytes = f.op >= 0x100 ? [0x0f, f.op & 0xff] : [f.op];
@@ -192,6 +196,7 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
   if (undefRegs) main.undefRegs = undefRegs;
   if (undefRegsIfZF) main.undefRegsIfZF = undefRegsIfZF;
   const unit: Unit = { insns: [...setups, main] };
+  if (tf) unit.setsTf = true;
   if (f.kind === "jcc") unit.jcc = { prefixes, cc: f.cc!, long: f.op >= 0x100, skip: 0 };
   return unit;
 }
@@ -228,6 +233,13 @@ export function generateCase(seed: number, index: number): FuzzCase {
       if (tries > 1000) throw new Error(`fuzz-gen: no form fits case ${index} unit ${j}`);
       const cand = encodeForm(pickForm(rng), rng, j === n - 1);
       if (cand && !(flagEffect(cand.insns[cand.insns.length - 1]!.sem).reads & u)) unit = cand;
+    }
+    const prev = units[j - 1];
+    if (prev?.setsTf && !join.has(j)) {
+      // Single-step the main instruction, not its first setup: run the setups
+      // before the PUSH/POPF pair (they touch no flag; no Jcc lands between).
+      const setups = unit.insns.splice(0, unit.insns.length - 1);
+      prev.insns.unshift(...setups);
     }
     const e = flagEffect(unit.insns[unit.insns.length - 1]!.sem);
     if (unit.jcc) {

@@ -63,6 +63,9 @@ interface Planned {
   plain: boolean;
 }
 
+/** Jcc: a side exit when taken; the block goes on with the fall-through path. */
+const isJcc = (op: number): boolean => (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f);
+
 /**
  * Compile the block starting at `slot` (instruction at `eip`, linear `lin`).
  * `nextSlot(lin)` returns the decoded slot of the instruction at a later
@@ -82,7 +85,7 @@ export function compileBlock(
     const string = op >= 0xa4 && op <= 0xaf && op !== 0xa8 && op !== 0xa9;
     const plain = string ? (flags & (F_REP | F_REPNE)) === 0 : isPlain(op, dc.reg[s]!);
     plan.push({ slot: s, eip: e, next, plain });
-    if (!plain) break;
+    if (!plain && !isJcc(op)) break;
     e = next; l = (l + len) | 0;
     if (plan.length >= MAX_INSTRUCTIONS || (l & 0xfff) === 0 || (l >>> 12) !== (lin >>> 12)) break;
     const ns = nextSlot(l);
@@ -105,12 +108,14 @@ export function compileBlock(
     ctx.index = i;
     const at = lines.length;
     if (!p.plain) {
-      if (emitInstruction(ctx, p.slot, p.eip, p.next, true) === NOT_EMITTED) {
-        lines.push(`${marker} cpu.eip = ${p.next}; H[${op}](cpu, ${p.slot}); return n + ${count};`);
+      const last = i === count - 1;
+      if (emitInstruction(ctx, p.slot, p.eip, p.next, true, last) === NOT_EMITTED) {
+        lines.push(`${marker} cpu.eip = ${p.next}; H[${op}](cpu, ${p.slot}); return n + ${i + 1};`);
       }
-      break;
+      if (last) break;
+      continue;
     }
-    const result = emitInstruction(ctx, p.slot, p.eip, p.next, false);
+    const result = emitInstruction(ctx, p.slot, p.eip, p.next, false, false);
     if (result === NOT_EMITTED) {
       ctx.producer = null;
       lines.push(`${marker} cpu.eip = ${p.next}; H[${op}](cpu, ${p.slot});`);

@@ -145,11 +145,14 @@ function condition(ctx: EmitContext, c: number): string {
  * Emit slot `s` (at `eip`, next instruction at `next`). `ender`: the block
  * ends with this instruction (the emitter must set cpu.eip and return).
  */
-export function emitInstruction(ctx: EmitContext, s: number, eip: number, next: number, ender: boolean): number {
-  const done = emit(ctx, s, eip, next, ender);
+export function emitInstruction(
+  ctx: EmitContext, s: number, eip: number, next: number, ender: boolean, last: boolean,
+): number {
+  const done = emit(ctx, s, eip, next, ender, last);
   if (done === false) return NOT_EMITTED;
   const dc = ctx.cpu.dc;
   const op = dc.op[s]!;
+  if (op === 0x8d || op === 0x11f) return EMITTED_NO_FAULT; // LEA and NOP Ev compute no access
   if (ender || (dc.flags[s]! & F_MEM) !== 0 || !REGISTER_SAFE(op, dc.reg[s]!)) return EMITTED_MAY_FAULT;
   return EMITTED_NO_FAULT;
 }
@@ -173,7 +176,7 @@ function REGISTER_SAFE(op: number, reg: number): boolean {
   }
 }
 
-function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boolean): boolean {
+function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boolean, last: boolean): boolean {
   const dc = ctx.cpu.dc;
   const op = dc.op[s]!, flags = dc.flags[s]!;
   if ((flags & F_LOCK) !== 0) return false;
@@ -184,29 +187,30 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
   const o16 = (flags & F_O32) === 0;
   if (ender) {
     const cs = "cpu.segLimit[1]";
-    const count = ctx.count;
+    const done = ctx.index + 1; // instructions of this pass completed once this one is
     const marker = `cpu.startEip = ${eip}; cpu.blockIndex = ${ctx.index};`;
-    const fallback = `{ ${marker} cpu.eip = ${next}; H[${op}](cpu, ${s}); return n + ${count}; }`;
+    const fallback = `{ ${marker} cpu.eip = ${next}; H[${op}](cpu, ${s}); return n + ${done}; }`;
     const jump = (rel: number): string => {
       const to = o16 ? (next + rel) & 0xffff : (next + rel) | 0;
       if (to === ctx.blockEip) {
         // back to this block's start: loop inside while the budget lasts
         ctx.loops = true;
-        return `{ n += ${count}; if (${ctx.loopCondition}) continue; cpu.eip = ${to}; return n; }`;
+        return `{ n += ${done}; if (${ctx.loopCondition}) continue; cpu.eip = ${to}; return n; }`;
       }
-      return `{ if (${to >>> 0} > ${cs}) ${fallback} cpu.eip = ${to}; return n + ${count}; }`;
+      return `{ if (${to >>> 0} > ${cs}) ${fallback} cpu.eip = ${to}; return n + ${done}; }`;
     };
     if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
       const c = op & 0xf;
       const rel = op < 0x100 ? (imm << 24) >> 24 : imm;
       L.push(`if (${condition(ctx, c)}) ${jump(rel)}`);
-      L.push(`cpu.eip = ${next}; return n + ${count};`);
+      // not taken: the block goes on (or ends here when this is its last instruction)
+      if (last) L.push(`cpu.eip = ${next}; return n + ${done};`);
       return true;
     }
     if (op === 0xe8) {
       const target = o16 ? (next + imm) & 0xffff : (next + imm) | 0;
       L.push(`if (${target >>> 0} > ${cs}) ${fallback}`);
-      L.push(`${marker} X.push(cpu, ${next}, ${size}); cpu.eip = ${target}; return n + ${count};`);
+      L.push(`${marker} X.push(cpu, ${next}, ${size}); cpu.eip = ${target}; return n + ${done};`);
       return true;
     }
     if (op === 0xeb || op === 0xe9) {
@@ -236,7 +240,7 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
       if (!mem) return false;
       L.push(regWrite(reg, size, eaExpr(ctx, s)));
       return true;
-    case 0x90:
+    case 0x90: case 0x11f:
       return true;
     case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
       const from = (op & 1) === 0 ? 8 : 16;
