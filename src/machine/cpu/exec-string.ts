@@ -13,6 +13,7 @@ import type { Handler } from "./handlers.js";
 import { checkIoPermission } from "./io-permission.js";
 import { DF, ECX, EDI, EDX, ES, ESI, RF } from "./registers.js";
 import { getReg, readMem, setReg, writeMem } from "./operands.js";
+import { bulkRep } from "./string-fast.js";
 
 const REP_CHUNK = 4096;
 const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4, INS = 5, OUTS = 6;
@@ -30,6 +31,11 @@ function stringOp(cpu: Cpu, s: number, kind: number, size: number): void {
   let count = rep !== 0 ? (a32 ? cpu.regs[ECX]! >>> 0 : cpu.regs16[ECX << 1]!) : 1;
   if (count === 0) return;
   let n = 0;
+  if (rep !== 0 && a32 && step > 0 && (kind === MOVS || kind === STOS)) {
+    n = bulkRep(cpu, kind === MOVS, bytes, seg, REP_CHUNK);
+    count = cpu.regs[ECX]! >>> 0;
+    if (count === 0) { cpu.clock.now += n * cpu.costs.stringElement; return; }
+  }
   for (;;) {
     const si = cpu.regs[ESI]! & amask, di = cpu.regs[EDI]! & amask;
     switch (kind) {
