@@ -58,6 +58,9 @@ export class Cpu implements PagingState {
   readonly segLimit = new Float64Array(8);
   readonly segAttr = new Int32Array(8);
   readonly segRd = new Uint8Array(8);
+  /** Raw descriptor words CS was loaded from (lets a reload of the same descriptor be skipped). */
+  csDescLo = 0;
+  csDescHi = 0;
   readonly segWr = new Uint8Array(8);
 
   gdtBase = 0; gdtLimit = 0xffff;

@@ -181,9 +181,20 @@ export function iret(cpu: Cpu, o32: boolean): void {
   const spSave = cpu.regs[ESP]!;
   const flagsBefore = cpu.eflagsRest;
   try {
-    const newEip = pop(cpu, size);
-    const newCs = pop(cpu, size) & 0xffff;
-    const newFlags = pop(cpu, size);
+    let newEip: number, newCs: number, newFlags: number;
+    const sp = cpu.regs[ESP]!;
+    if (o32 && cpu.segRd[SS] === 1 && stack32(cpu) && (sp >>> 0) + 11 <= cpu.segLimit[SS]!) {
+      // common case: one limit check for the three dwords
+      const lin = (cpu.segBase[SS]! + sp) | 0;
+      newEip = cpu.linRead32(lin);
+      newCs = cpu.linRead32((lin + 4) | 0) & 0xffff;
+      newFlags = cpu.linRead32((lin + 8) | 0);
+      cpu.regs[ESP] = sp + 12;
+    } else {
+      newEip = pop(cpu, size);
+      newCs = pop(cpu, size) & 0xffff;
+      newFlags = pop(cpu, size);
+    }
     if (o32 && (newFlags & VM) !== 0 && cpu.cpl === 0) raise(GP, 0); // virtual-8086: not part of this machine
     if ((newCs & 0xfffc) === 0) raise(GP, 0);
     readDescriptor(cpu, newCs);

@@ -117,7 +117,11 @@ export function loadStackSegment(cpu: Cpu, sel: number, cpl = cpu.cpl, vector = 
 /** Load CS from the descriptor in `desc` (checks already done by the far transfer). */
 export function loadCodeSegment(cpu: Cpu, sel: number, cpl: number): void {
   const lo = desc[0]!, hi = desc[1]!;
+  // reloading the very descriptor CS holds (same selector, same words, accessed already set) changes nothing
+  if (cpu.cpl === cpl && cpu.segSel[CS] === ((sel & 0xfffc) | cpl) && lo === cpu.csDescLo && hi === cpu.csDescHi) return;
   setAccessed(cpu, sel);
+  cpu.csDescLo = desc[0]!;
+  cpu.csDescHi = desc[1]!;
   setSegment(cpu, CS, (sel & 0xfffc) | cpl, descBase(lo, hi), descLimit(lo, hi), descAttr(desc[1]!));
   if (cpu.cpl !== cpl) {
     cpu.cpl = cpl;
