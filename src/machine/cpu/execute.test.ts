@@ -190,7 +190,8 @@ test("a page fault is delivered through an interrupt gate: frame, error code, CR
   const frame = STACK - 16;
   assert.deepEqual(
     [m.read32(frame), m.read32(frame + 4), m.read32(frame + 8), m.read32(frame + 12)],
-    [2, faultAt, SEL_CODE0, 0x202], // error code W, EIP of the faulting MOV, CS, EFLAGS with IF
+    // error code W, EIP of the faulting MOV, CS, EFLAGS with IF, and RF = 1 as in every fault-class frame (SDM Vol. 3 §17.3.1.1)
+    [2, faultAt, SEL_CODE0, 0x10202],
   );
   assert.equal(m.read32(0x400120), 0, "the faulting store wrote nothing");
   assert.deepEqual(r.after, {
@@ -249,7 +250,7 @@ test("IRET to ring 3; INT through a DPL-3 gate switches to the TSS ring-0 stack 
   // the #GP frame on the ring-0 stack: SS3, ESP3, EFLAGS, CS3, EIP of INT 0x40 (a fault, not a trap)
   assert.deepEqual(
     [m.read32(ESP0 - 4), m.read32(ESP0 - 8), m.read32(ESP0 - 12), m.read32(ESP0 - 16), m.read32(ESP0 - 20)],
-    [SEL_DATA3, ESP3, 2, SEL_CODE3, int40At],
+    [SEL_DATA3, ESP3, 0x10002, SEL_CODE3, int40At], // RF = 1 in a fault-class frame (SDM Vol. 3 §17.3.1.1)
   );
   assert.equal((m.read32(GDT + (SEL_TSS >> 3) * 8 + 4) >>> 8) & 0xf, 0xb, "LTR marked the TSS busy");
   const nulled = { sel: 0, attr: ATTR_UNUSABLE };
