@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   let matched = 0;
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
-    const r = await runBatch(seed, start, n, Math.max(60_000, n * 100));
+    const r = await runBatch(seed, start, n, { timeoutMs: Math.max(60_000, n * 100), tag: "cli", cacheQemu: false });
     matched += r.matched;
     mismatches.push(...r.mismatches);
     sdm.push(...r.sdm);

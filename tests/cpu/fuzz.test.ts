@@ -18,7 +18,7 @@ const report = (what: string, ms: Mismatch[]): string =>
 describe(`fuzz: seed ${SEED}, ${COUNT} random instruction sequences`, { timeout: 180_000 }, () => {
   let r: BatchResult;
   before(async () => {
-    r = await runBatch(SEED, 0, COUNT, 120_000);
+    r = await runBatch(SEED, 0, COUNT, { timeoutMs: 120_000, tag: `test-s${SEED}-n${COUNT}`, cacheQemu: true });
   });
 
   it("both machines run every case", () => {

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { comparisonMask, describe, offsets, toAssembly, type FuzzCase } from "./fuzz-case.js";
 import { generateCases } from "./fuzz-gen.js";
 import { FAULT_VECTORS, REG32, RF, SCRATCH, SCRATCH_LEN, STACK_FILL, STACK_MID, ZF } from "./fuzz-layout.js";
-import { repoRoot, runQemuCached, runTsxen, type RunResult } from "./qemu.js";
+import { repoRoot, runQemu, runQemuCached, runTsxen, type RunResult } from "./qemu.js";
 
 const CFLAGS = [
   "-m32", "-march=i686", "-ffreestanding", "-nostdlib", "-fno-pic", "-fno-pie", "-O2",
@@ -160,11 +160,23 @@ function runProblems(who: string, r: RunResult): string[] {
   return [];
 }
 
+export interface BatchOptions {
+  timeoutMs: number;
+  /** Build directory under guests/build/fuzz/. */
+  tag: string;
+  /** Memoise QEMU's output (tests/cpu/qemu.ts): for fixed seeds, not for one-off runs. */
+  cacheQemu: boolean;
+}
+
 /** Generate, build, run and compare cases start..start+count-1 of seed. */
-export async function runBatch(seed: number, start: number, count: number, timeoutMs: number): Promise<BatchResult> {
+export async function runBatch(seed: number, start: number, count: number, opts: BatchOptions): Promise<BatchResult> {
   const cases = generateCases(seed, count, start);
-  const elf = buildKernel(cases, `s${seed}-${start}-${count}`);
-  const [q, t] = await Promise.all([runQemuCached(elf, { timeoutMs }), runTsxen(elf, { timeoutMs })]);
+  const elf = buildKernel(cases, opts.tag);
+  const timeoutMs = opts.timeoutMs;
+  const [q, t] = await Promise.all([
+    opts.cacheQemu ? runQemuCached(elf, { timeoutMs }) : runQemu(elf, { timeoutMs }),
+    runTsxen(elf, { timeoutMs }),
+  ]);
   const errors = [...runProblems("qemu", q), ...runProblems("tsxen", t)];
   const qr = parseOutput(q.stdout);
   const tr = parseOutput(t.stdout);

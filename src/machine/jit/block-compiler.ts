@@ -22,7 +22,10 @@ import type { Handler } from "../cpu/handlers.js";
 import { isPlain } from "./plain-ops.js";
 import { pop, push } from "../cpu/operands.js";
 import { smulHigh } from "../cpu/exec-alu.js";
-import { EMITTED_MAY_FAULT, EMITTED_NO_FAULT, NOT_EMITTED, emitInstruction, type EmitContext } from "./emitters.js";
+import {
+  EMITTED_MAY_FAULT, EMITTED_NO_FAULT, FLAGS_USE, FLAGS_WRITES_ALL, NOT_EMITTED, emitInstruction, flagsEffect,
+  type EmitContext,
+} from "./emitters.js";
 
 export interface CompiledBlock {
   /** EIP of the first instruction (the block is valid only when entered there). */
@@ -100,12 +103,24 @@ export function compileBlock(
   const ctx: EmitContext = {
     cpu, lines, producer: null, temp: 0, blockEip: eip, count, index: 0, loops: false,
     loopCondition: `cpu.clock.now + (n + ${count}) * ${costs.simple} + ${bound} <= stop`,
+    flagsDead: false,
   };
+  // backward liveness of the arithmetic flags: live at the block's end and at every use
+  const dead: boolean[] = new Array<boolean>(count).fill(false);
+  let live = true;
+  for (let i = count - 1; i >= 0; i--) {
+    const p = plan[i]!;
+    dead[i] = !live;
+    const effect = p.plain ? flagsEffect(cpu, p.slot) : FLAGS_USE;
+    if (effect === FLAGS_WRITES_ALL) live = false;
+    else if (effect === FLAGS_USE) live = true;
+  }
   for (let i = 0; i < count; i++) {
     const p = plan[i]!;
     const op = dc.op[p.slot]!, flags = dc.flags[p.slot]!;
     const marker = `cpu.startEip = ${p.eip}; cpu.blockIndex = ${i};`;
     ctx.index = i;
+    ctx.flagsDead = dead[i]!;
     const at = lines.length;
     if (!p.plain) {
       const last = i === count - 1;

@@ -36,6 +36,8 @@ export interface EmitContext {
   loops: boolean;
   /** JavaScript condition under which a looping block may run one more pass. */
   loopCondition: string;
+  /** The current instruction's flags are overwritten before anyone can see them. */
+  flagsDead: boolean;
 }
 
 /** Results of `emitInstruction`. */
@@ -86,7 +88,33 @@ function aluCode(ctx: EmitContext, k: number, a: string, b: string, res: string,
     default: return null; // ADC, SBB read CF: the handler does them
   }
   ctx.producer = { kind, a, b, res, size };
+  // flags no one can observe (overwritten in this block before any reader, exit or possible fault) are not recorded
+  if (ctx.flagsDead) return `${res} = ${expr};`;
   return `${res} = ${expr}; lf.set(${kind}, ${a}, ${b}, ${res}, ${size});`;
+}
+
+/**
+ * How an instruction (as the emitters handle it) uses the arithmetic flags:
+ * WRITES_ALL sets all six from its own result and reads none; NONE neither
+ * reads nor writes them and cannot fault; anything else counts as a use
+ * (a reader, an exit, a handler call, or an instruction that may fault and
+ * so expose EFLAGS to an exception handler).
+ */
+export const FLAGS_USE = 0, FLAGS_WRITES_ALL = 1, FLAGS_NONE = 2;
+
+export function flagsEffect(cpu: Cpu, s: number): number {
+  const dc = cpu.dc;
+  const op = dc.op[s]!, flags = dc.flags[s]!, reg = dc.reg[s]!;
+  if ((flags & (F_LOCK | F_MEM)) !== 0) return op === 0x8d ? FLAGS_NONE : FLAGS_USE;
+  if (op < 0x40 && (op & 7) < 6) return (op >> 3) === 2 || (op >> 3) === 3 ? FLAGS_USE : FLAGS_WRITES_ALL;
+  if (op === 0x80 || op === 0x81 || op === 0x83) return reg === 2 || reg === 3 ? FLAGS_USE : FLAGS_WRITES_ALL;
+  if (op === 0x84 || op === 0x85) return FLAGS_WRITES_ALL;
+  if ((op === 0x1af || op === 0x69 || op === 0x6b) && (flags & F_O32) !== 0) return FLAGS_WRITES_ALL;
+  if (((op === 0xc1 && (dc.imm[s]! & 31) !== 0) || op === 0xd1) && reg >= 4) return FLAGS_WRITES_ALL;
+  if ((op >= 0x88 && op <= 0x8b) || (op >= 0xb0 && op <= 0xbf) || op === 0x8d || op === 0x90 || op === 0x11f) return FLAGS_NONE;
+  if (op === 0xc6 || op === 0xc7) return reg === 0 ? FLAGS_NONE : FLAGS_USE;
+  if (op >= 0x1b6 && op <= 0x1bf && (op & 7) >= 6) return FLAGS_NONE; // MOVZX/MOVSX
+  return FLAGS_USE;
 }
 
 /** A condition from the producer, or null when it needs the general path. */
@@ -334,7 +362,8 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
     const src = mem ? memRead(seg, eaExpr(ctx, s), 32) : regRead(rm, 32);
     if (op === 0x1af) L.push(`${a} = ${regRead(reg, 32)}; ${b} = ${src};`);
     else L.push(`${a} = ${src}; ${b} = ${op === 0x6b ? (imm << 24) >> 24 : imm};`);
-    L.push(`${res} = Math.imul(${a}, ${b}); lf.set(${LAZY_MUL}, 0, X.smulHigh(${a}, ${b}) !== (${res} >> 31) ? 1 : 0, ${res}, 32);`);
+    L.push(ctx.flagsDead ? `${res} = Math.imul(${a}, ${b});`
+      : `${res} = Math.imul(${a}, ${b}); lf.set(${LAZY_MUL}, 0, X.smulHigh(${a}, ${b}) !== (${res} >> 31) ? 1 : 0, ${res}, 32);`);
     L.push(regWrite(reg, 32, res));
     ctx.producer = null;
     return true;
@@ -351,6 +380,7 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
     if (reg === 5) body = `${src} = (${v} & ${m}) >>> (${n} - 1); ${res} = ${src} >>> 1; lf.set(${LAZY_SHR}, ${src}, 0, ${res}, ${z});`;
     else if (reg === 7) body = `${src} = ${sh ? `((${v} << ${sh}) >> ${sh})` : v} >> (${n} - 1); ${res} = (${src} >> 1) & ${m}; lf.set(${LAZY_SAR}, ${src}, 0, ${res}, ${z});`;
     else body = `${src} = (${v} & ${m}) << (${n} - 1); ${res} = (${src} << 1) & ${m}; lf.set(${LAZY_SHL}, ${src}, 0, ${res}, ${z});`;
+    if (ctx.flagsDead) body = body.replace(/ lf\.set\([^)]*\);/, "");
     const write = mem ? memWrite(seg, at, z, res) : regWrite(rm, z, res);
     L.push(`if (${n} !== 0) { ${body} ${write} }`);
     ctx.producer = null;
