@@ -31,7 +31,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv, {
       flags: ["stats", "no-jit"],
-      options: ["memory", "disk", "cmdline", "timeout"],
+      options: ["memory", "disk", "cmdline", "timeout", "jit-threshold"],
       repeatable: ["module"],
     });
   } catch (e) {
@@ -76,6 +76,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   const pc = new Pc({ memoryMiB, serial: (b) => { out.push(b); }, ...(disk ? { disk } : {}) });
   if (args.flags["no-jit"]) pc.cpu.compileBlocks = false;
+  if (args.options["jit-threshold"] !== undefined) {
+    const n = Number(args.options["jit-threshold"]);
+    if (!Number.isInteger(n) || n < 1 || n > 255) {
+      process.stderr.write("tsxen run: --jit-threshold must be an integer from 1 to 255\n");
+      return EXIT_USAGE;
+    }
+    pc.cpu.hotThreshold = n;
+  }
   try {
     pc.bootMultiboot(kernel, args.options.cmdline ?? kernelPath, modules);
   } catch (e) {

@@ -104,6 +104,8 @@ export class Cpu implements PagingState {
   blockBase = 0;
   /** Compile hot straight-line code to JavaScript (jit/); off: pure interpreter. */
   compileBlocks = true;
+  /** Entries of a slot after which its block is compiled (1: compile everything at once). */
+  hotThreshold = 16;
   /** Address kept between rmwRead and rmwWrite. */
   rmwOff = 0;
   /** Observer of every architectural fault (debugging and statistics); null when unused. */

@@ -17,8 +17,6 @@ import { ACCESS_EXEC } from "../mmu/page-walk.js";
 import { CS, DB, GP, IF, RF, TF } from "./registers.js";
 import { compileBlock } from "../jit/block-compiler.js";
 
-/** A slot entered this many times gets its block compiled. */
-const HOT = 16;
 
 /** Find (or decode) the slot for the instruction at linear `lin`. */
 function lookup(cpu: Cpu, lin: number): number {
@@ -131,7 +129,7 @@ export function run(cpu: Cpu, until: number): number {
           clock.now += done * simple;
           continue;
         }
-        if (block === undefined && slot !== SCRATCH_SLOT && cpu.compileBlocks && ++heat[slot]! >= HOT) {
+        if (block === undefined && slot !== SCRATCH_SLOT && cpu.compileBlocks && ++heat[slot]! >= cpu.hotThreshold) {
           heat[slot] = 0;
           const flushes = dc.flushes;
           const compiled = compileBlock(cpu, slot, eip, (cpu.segBase[CS]! + eip) | 0, (lin) => slotAt(cpu, lin));
