@@ -11,7 +11,7 @@ import type { Cpu } from "./cpu.js";
 import { F_A32, F_REP, F_REPNE } from "./decoder.js";
 import type { Handler } from "./handlers.js";
 import { checkIoPermission } from "./io-permission.js";
-import { DF, ECX, EDI, EDX, ES, ESI, RF } from "./registers.js";
+import { DF, ECX, EDI, EDX, ES, ESI, RF, TF } from "./registers.js";
 import { getReg, readMem, setReg, writeMem } from "./operands.js";
 import { bulkRep } from "./string-fast.js";
 
@@ -31,10 +31,16 @@ function stringOp(cpu: Cpu, s: number, kind: number, size: number): void {
   let count = rep !== 0 ? (a32 ? cpu.regs[ECX]! >>> 0 : cpu.regs16[ECX << 1]!) : 1;
   if (count === 0) return;
   let n = 0;
+  // single-stepping a REP instruction traps after every iteration (SDM Vol. 3 §17.3.1.4)
+  const chunk = (cpu.eflagsRest & TF) !== 0 ? 1 : REP_CHUNK;
   if (rep !== 0 && a32 && step > 0 && (kind === MOVS || kind === STOS)) {
-    n = bulkRep(cpu, kind === MOVS, bytes, seg, REP_CHUNK);
+    n = bulkRep(cpu, kind === MOVS, bytes, seg, chunk);
     count = cpu.regs[ECX]! >>> 0;
-    if (count === 0) { cpu.clock.now += n * cpu.costs.stringElement; return; }
+    if (count === 0 || n >= chunk) {
+      if (count !== 0) restartRep(cpu);
+      cpu.clock.now += n * cpu.costs.stringElement;
+      return;
+    }
   }
   for (;;) {
     const si = cpu.regs[ESI]! & amask, di = cpu.regs[EDI]! & amask;
@@ -66,19 +72,25 @@ function stringOp(cpu: Cpu, s: number, kind: number, size: number): void {
       const zf = cpu.lf.zf() !== 0;
       if (rep === F_REP ? !zf : zf) break;
     }
-    if (n >= REP_CHUNK) {
-      // resume this instruction after pending events; an event taken before it
-      // completes pushes RF = 1 (SDM Vol. 3 §17.3.1.1), and RF keeps an
-      // instruction breakpoint on it from firing again
-      cpu.eip = cpu.startEip;
-      cpu.eflagsRest |= RF;
-      cpu.rfLoaded = true;
-      cpu.attention = 1;
+    if (n >= chunk) {
+      restartRep(cpu);
       break;
     }
   }
   cpu.clock.now += n * cpu.costs.stringElement;
   if (kind === INS || kind === OUTS) cpu.clock.now += n * cpu.costs.io;
+}
+
+/**
+ * Resume this REP instruction after pending events; an event taken before it
+ * completes pushes RF = 1 (SDM Vol. 3 §17.3.1.1), and RF keeps an
+ * instruction breakpoint on it from firing again.
+ */
+function restartRep(cpu: Cpu): void {
+  cpu.eip = cpu.startEip;
+  cpu.eflagsRest |= RF;
+  cpu.rfLoaded = true;
+  cpu.attention = 1;
 }
 
 export function registerString(h: Handler[]): void {
