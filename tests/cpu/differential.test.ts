@@ -8,19 +8,26 @@
  *   oracle "sdm":  tsxen stdout === expected.txt (written from the Intel SDM),
  *                  status 1; whether QEMU differs is reported, not asserted.
  *
- * QEMU results are cached by ELF hash (qemu.ts). Two kernels run at a time,
+ * A kernel whose info.json has "disk": {"sectors": N, "pattern": "lba"} runs
+ * on both machines with that image (built by qemu.ts diskImage()) as the IDE
+ * primary master. A kernel with an empty `runs` (e.g. uart-echo, which needs
+ * stdin) is not run here.
+ *
+ * QEMU results are cached by ELF and disk hash (qemu.ts). Two kernels run at a time,
  * each with a 60 s budget (QEMU gets 15 s on sdm kernels, timeouts cached). TSXEN_TESTS=a,b restricts the run to those names.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoRoot, runQemuCached, runTsxen, type RunResult } from './qemu.js';
+import { diskImage, repoRoot, runQemuCached, runTsxen, type DiskSpec, type MachineOptions, type RunResult } from './qemu.js';
 
 interface TestInfo {
   runs: string[];
   oracle: 'qemu' | 'sdm';
   description?: string;
+  /** A disk image for the IDE primary master (guests/tests/README.md). */
+  disk?: DiskSpec;
 }
 
 interface Kernel {
@@ -84,7 +91,10 @@ describe('differential: bare-metal kernels, tsxen vs oracle', { concurrency: 2 }
     it(`${k.name} (${k.info.oracle})`, { timeout: TIMEOUT_MS + 5_000 }, async (t) => {
       const opts = { timeoutMs: TIMEOUT_MS };
       const qemuOpts = k.info.oracle === 'sdm' ? { timeoutMs: SDM_QEMU_TIMEOUT_MS, cacheTimeouts: true } : opts;
-      const [qemu, tsxen] = await Promise.all([runQemuCached(k.elf, qemuOpts), runTsxen(k.elf, opts)]);
+      const machine: MachineOptions = k.info.disk === undefined ? {} : { disk: diskImage(k.info.disk) };
+      const [qemu, tsxen] = await Promise.all([
+        runQemuCached(k.elf, qemuOpts, machine), runTsxen(k.elf, opts, machine),
+      ]);
       if (k.info.oracle === 'qemu') {
         assertFinished('QEMU', qemu);
         assertFinished('tsxen', tsxen);

@@ -98,7 +98,7 @@ function encodeForm(f: Form, rng: Rng, last: boolean): Unit | null {
   }
 
   if (f.rm !== null) {
-    let reg = f.ext >= 0 ? f.ext : f.reg === "b" ? rng.below(8) : f.reg === "v" ? rng.pick(GPRS) : 0;
+    const reg = f.ext >= 0 ? f.ext : f.reg === "b" ? rng.below(8) : f.reg === "v" ? rng.pick(GPRS) : 0;
     let useMem = rng.chance(0.5);
     if (f.kind === "lea" || f.memOnly) useMem = !rng.chance(0.03); // LEA r,r, BOUND r,r ... are #UD
     if (destUndefined(sem)) useMem = false; // mask the destination register instead

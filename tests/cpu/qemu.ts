@@ -9,8 +9,21 @@
  *   QEMU:  qemu-system-i386 -cpu qemu32,+nx -m 128 -kernel ELF ... -accel tcg
  *   tsxen: bin/tsxen run ELF          (same stdout / exit-status contract)
  *
- * QEMU results depend only on the ELF bytes and the command line, so
- * runQemuCached() memoises them in guests/build/qemu-cache/<sha256>.json.
+ * QEMU runs without VGA and NIC (-vga none -nic none), so its PCI bus 0 is
+ * tsxen's (00:00.0 i440FX, 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE) plus only
+ * QEMU's PIIX4 power management function 00:01.3. No existing kernel's
+ * output changed when these flags were added (checked on all qemu-oracle
+ * kernels); a future test that needs QEMU's NIC must ask for one.
+ *
+ * A kernel may get a disk (MachineOptions.disk, a raw image path): tsxen
+ * takes it with --disk (kept in memory: guest writes never reach the file),
+ * QEMU as the IDE primary master with snapshot=on (writes go to a temporary
+ * overlay), so the image is never modified and may be shared by runs.
+ * diskImage() builds the deterministic images info.json asks for.
+ *
+ * QEMU results depend only on the ELF bytes, the disk image bytes and the
+ * command line, so runQemuCached() memoises them in
+ * guests/build/qemu-cache/<sha256>.json.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -46,13 +59,74 @@ export function repoRoot(): string {
   }
 }
 
-export function qemuArgs(elfPath: string): string[] {
+/** What a kernel is given besides its ELF. */
+export interface MachineOptions {
+  /** A raw disk image: IDE primary master on both machines. */
+  disk?: string;
+}
+
+/** A disk as a test folder's info.json describes it. */
+export interface DiskSpec {
+  sectors: number;
+  /**
+   * "lba": sector L holds L as a little-endian dword in bytes 0-3, then
+   *        byte i (4..511) = (i*7 + L*13 + (L >> 8)) & 0xFF;
+   * "zero": all zeros.
+   */
+  pattern: 'lba' | 'zero';
+}
+
+const SECTOR = 512;
+const MAX_DISK_SECTORS = 1 << 20;      // 512 MiB: plenty for a test, small enough to hold in memory
+
+/** The bytes of a DiskSpec image. */
+export function diskBytes(spec: DiskSpec): Uint8Array {
+  const { sectors, pattern } = spec;
+  if (!Number.isInteger(sectors) || sectors < 1 || sectors > MAX_DISK_SECTORS) {
+    throw new Error(`disk.sectors must be an integer in 1..${MAX_DISK_SECTORS}, got ${String(sectors)}`);
+  }
+  const image = new Uint8Array(sectors * SECTOR);
+  if (pattern === 'zero') return image;
+  if (pattern !== 'lba') throw new Error(`unknown disk.pattern ${JSON.stringify(pattern)}`);
+  for (let lba = 0; lba < sectors; lba++) {
+    const base = lba * SECTOR;
+    for (let i = 0; i < 4; i++) image[base + i] = (lba >>> (8 * i)) & 0xff;
+    for (let i = 4; i < SECTOR; i++) image[base + i] = (i * 7 + lba * 13 + (lba >>> 8)) & 0xff;
+  }
+  return image;
+}
+
+/**
+ * The image for `spec`, built once in guests/build/disks/<pattern>-<sectors>.img
+ * (rebuilt if its content is not what the spec gives). Returns its path.
+ */
+export function diskImage(spec: DiskSpec): string {
+  const bytes = diskBytes(spec);
+  const dir = join(repoRoot(), 'guests', 'build', 'disks');
+  const file = join(dir, `${spec.pattern}-${spec.sectors}.img`);
+  if (existsSync(file)) {
+    const have = readFileSync(file);
+    if (have.length === bytes.length && have.equals(bytes)) return file;
+  }
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, file);            // atomic: a concurrent reader sees the old or the new image
+  return file;
+}
+
+export function qemuArgs(elfPath: string, machine: MachineOptions = {}): string[] {
   return [
     '-cpu', 'qemu32,+nx', '-m', '128', '-kernel', elfPath,
     '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-    '-no-reboot', '-accel', 'tcg',
+    '-no-reboot', '-accel', 'tcg', '-vga', 'none', '-nic', 'none',
+    ...(machine.disk === undefined ? [] : ['-drive', `file=${machine.disk},format=raw,if=ide,index=0,snapshot=on`]),
   ];
+}
+
+export function tsxenArgs(elfPath: string, machine: MachineOptions = {}): string[] {
+  return ['run', elfPath, ...(machine.disk === undefined ? [] : ['--disk', machine.disk])];
 }
 
 function run(cmd: string, args: string[], opts: RunOptions): Promise<RunResult> {
@@ -83,24 +157,31 @@ function run(cmd: string, args: string[], opts: RunOptions): Promise<RunResult> 
   });
 }
 
-export function runQemu(elfPath: string, opts: RunOptions): Promise<RunResult> {
-  return run('qemu-system-i386', qemuArgs(resolve(elfPath)), opts);
+function resolved(machine: MachineOptions): MachineOptions {
+  return machine.disk === undefined ? {} : { disk: resolve(machine.disk) };
 }
 
-export function runTsxen(elfPath: string, opts: RunOptions): Promise<RunResult> {
-  return run(join(repoRoot(), 'bin', 'tsxen'), ['run', resolve(elfPath)], opts);
+export function runQemu(elfPath: string, opts: RunOptions, machine: MachineOptions = {}): Promise<RunResult> {
+  return run('qemu-system-i386', qemuArgs(resolve(elfPath), resolved(machine)), opts);
+}
+
+export function runTsxen(elfPath: string, opts: RunOptions, machine: MachineOptions = {}): Promise<RunResult> {
+  return run(join(repoRoot(), 'bin', 'tsxen'), tsxenArgs(resolve(elfPath), resolved(machine)), opts);
 }
 
 /**
- * runQemu, memoised by the ELF's content and the QEMU command line. Only
- * completed runs (not spawn failures, not timeouts unless cacheTimeouts)
- * are cached.
+ * runQemu, memoised by the ELF's and disk image's content and the QEMU
+ * command line. Only completed runs (not spawn failures, not timeouts
+ * unless cacheTimeouts) are cached.
  */
-export async function runQemuCached(elfPath: string, opts: CacheOptions): Promise<RunResult & { cached: boolean }> {
-  const hash = createHash('sha256')
+export async function runQemuCached(
+  elfPath: string, opts: CacheOptions, machine: MachineOptions = {},
+): Promise<RunResult & { cached: boolean }> {
+  const h = createHash('sha256')
     .update(readFileSync(elfPath))
-    .update('\0' + qemuArgs('ELF').join(' '))
-    .digest('hex');
+    .update('\0' + qemuArgs('ELF', machine.disk === undefined ? {} : { disk: 'DISK' }).join(' '));
+  if (machine.disk !== undefined) h.update('\0').update(readFileSync(machine.disk));
+  const hash = h.digest('hex');
   const dir = join(repoRoot(), 'guests', 'build', 'qemu-cache');
   const file = join(dir, `${hash}.json`);
   if (existsSync(file)) {
@@ -110,7 +191,7 @@ export async function runQemuCached(elfPath: string, opts: CacheOptions): Promis
       /* corrupt entry: rerun */
     }
   }
-  const r = await runQemu(elfPath, opts);
+  const r = await runQemu(elfPath, opts, machine);
   const spawnFailed = r.exitStatus === null && !r.timedOut;
   if (!spawnFailed && (!r.timedOut || opts.cacheTimeouts)) {
     mkdirSync(dir, { recursive: true });

@@ -11,10 +11,10 @@ import type { Cpu } from "./cpu.js";
 import { F_O32 } from "./decoder.js";
 import { raise } from "./fault.js";
 import { checkInnerStack, tssStack } from "./interrupts.js";
-import { CS, ESP, GP, NP, SS, SS_VEC } from "./registers.js";
+import { CS, ESP, GP, NP, SS } from "./registers.js";
 import { ea, pop, push, stack32 } from "./operands.js";
 import {
-  attrDpl, attrIsCode, attrPresent, desc, descAttr, descBase, descLimit, loadCodeSegment,
+  attrDpl, checkOuterStack, attrIsCode, attrPresent, desc, descAttr, descBase, descLimit, loadCodeSegment,
   nullInaccessibleSegments, readDescriptor, setSegment,
 } from "./segmentation.js";
 import { frameValues, writeFrame } from "./stack-frame.js";
@@ -144,13 +144,7 @@ export function retFar(cpu: Cpu, o32: boolean, release: number): void {
       adjustRelease(cpu, release);
       const newEsp = pop(cpu, size);
       const newSs = pop(cpu, size) & 0xffff;
-      if ((newSs & 0xfffc) === 0) raise(GP, 0);
-      readDescriptor(cpu, newSs);
-      const sattr = descAttr(desc[1]!);
-      if ((newSs & 3) !== rpl || attrDpl(sattr) !== rpl || attrIsCode(sattr) || (sattr & 0x10) === 0 || (sattr & 2) === 0) {
-        raise(GP, newSs & 0xfffc);
-      }
-      if (!attrPresent(sattr)) raise(SS_VEC, newSs & 0xfffc);
+      checkOuterStack(cpu, newSs, rpl);
       const ssLo = desc[0]!, ssHi = desc[1]!;
       desc[0] = lo; desc[1] = hi;
       loadCodeSegment(cpu, newCs, rpl);

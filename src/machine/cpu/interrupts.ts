@@ -17,7 +17,7 @@ import {
   AC, CS, DF_VEC, EFLAGS_FIXED1, ESP, GP, ID, IF, IOPL, NP, NT, RF, SS, SS_VEC, TF, TS, VM,
 } from "./registers.js";
 import {
-  attrDpl, attrIsCode, attrPresent, desc, descAttr, descBase, descLimit, loadCodeSegment, loadStackSegment,
+  attrDpl, checkOuterStack, attrIsCode, attrPresent, desc, descAttr, descBase, descLimit, loadCodeSegment, loadStackSegment,
   nullInaccessibleSegments, readDescriptor, setSegment,
 } from "./segmentation.js";
 import { frameValues, writeFrame } from "./stack-frame.js";
@@ -217,13 +217,7 @@ export function iret(cpu: Cpu, o32: boolean): void {
       const oldCpl = cpu.cpl;
       if (target >>> 0 > descLimit(codeLo, codeHi)) raise(GP, 0);
       // SS checks happen against the new (outer) privilege level
-      if ((newSs & 0xfffc) === 0) raise(GP, 0);
-      readDescriptor(cpu, newSs);
-      const sattr = descAttr(desc[1]!);
-      if ((newSs & 3) !== rpl || attrDpl(sattr) !== rpl || attrIsCode(sattr) || (sattr & 0x10) === 0 || (sattr & 2) === 0) {
-        raise(GP, newSs & 0xfffc);
-      }
-      if (!attrPresent(sattr)) raise(SS_VEC, newSs & 0xfffc);
+      checkOuterStack(cpu, newSs, rpl);
       const ssLo = desc[0]!, ssHi = desc[1]!;
       setFlagsFromIret(cpu, newFlags, o32, oldCpl);
       desc[0] = codeLo; desc[1] = codeHi;

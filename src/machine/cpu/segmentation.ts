@@ -146,3 +146,18 @@ export function nullInaccessibleSegments(cpu: Cpu): void {
 /** Flat 4 GiB segment attributes for reset and Multiboot state. */
 export const ATTR_CODE32 = 0x9b | (0xc << 12);
 export const ATTR_DATA32 = 0x93 | (0xc << 12);
+
+/**
+ * The stack selector popped by a return to the outer level `rpl` (RET far,
+ * IRET): not null (#GP(0)), RPL = DPL = the new CPL, writable data (#GP(sel)),
+ * present (#SS(sel)). Leaves its descriptor in `desc`.
+ */
+export function checkOuterStack(cpu: Cpu, sel: number, rpl: number): void {
+  if ((sel & 0xfffc) === 0) raise(GP, 0);
+  readDescriptor(cpu, sel);
+  const attr = descAttr(desc[1]!);
+  if ((sel & 3) !== rpl || attrDpl(attr) !== rpl || attrIsCode(attr) || (attr & 0x10) === 0 || (attr & 2) === 0) {
+    raise(GP, sel & 0xfffc);
+  }
+  if (!attrPresent(attr)) raise(SS_VEC, sel & 0xfffc);
+}
