@@ -3,6 +3,15 @@
  * The machine runs in slices of simulated time; between slices the event
  * loop gets a turn (stdin, output flushing), and host time is measured only
  * for --stats, never shown to the guest.
+ *
+ * stdin feeds COM1 whatever it is: a terminal (in raw mode), a pipe or a
+ * file. Bytes reach the UART between slices, so where in simulated time
+ * they arrive depends on the host; what a guest reads does not. A guest
+ * halted with IF=1 and no event pending may be waiting for input: while
+ * stdin is open the run waits for it (or for --timeout) instead of ending
+ * as idle. When the guest exits, stdin is let go (a pipe or file is
+ * destroyed, a terminal leaves raw mode and is paused), so an open pipe
+ * does not keep the process alive.
  */
 import { readFileSync } from "node:fs";
 import { Pc } from "../machine/pc.js";
@@ -94,25 +103,71 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw e;
   }
 
-  const stdin = process.stdin;
-  const interactive = stdin.isTTY === true;
-  if (interactive) {
-    stdin.setRawMode(true);
-    stdin.on("data", (chunk: Buffer) => pc.uart.receive(new Uint8Array(chunk)));
-  }
+  const input = new SerialInput(process.stdin, (bytes) => pc.uart.receive(bytes));
   const started = process.hrtime.bigint();
   let status: number;
   try {
-    status = await drive(pc, flush, started, timeout);
+    status = await drive(pc, flush, started, timeout, input);
   } finally {
     flush();
-    if (interactive) { stdin.setRawMode(false); stdin.pause(); }
+    input.close();
   }
   if (args.flags.stats) printStats(pc, started);
   return status;
 }
 
-async function drive(pc: Pc, flush: () => void, started: bigint, timeout: number): Promise<number> {
+/** The host's stdin as COM1's receive line. */
+class SerialInput {
+  /** False once stdin ended, failed or was closed: no more bytes will come. */
+  open = true;
+  private wake: (() => void) | undefined;
+  private readonly tty: boolean;
+
+  constructor(private readonly stdin: NodeJS.ReadStream, receive: (bytes: Uint8Array) => void) {
+    this.tty = stdin.isTTY === true;
+    if (this.tty) stdin.setRawMode(true);
+    stdin.on("data", (chunk: Buffer) => {
+      receive(new Uint8Array(chunk));
+      this.wake?.();
+    });
+    const ended = (): void => {
+      this.open = false;
+      this.wake?.();
+    };
+    stdin.once("end", ended);
+    stdin.once("close", ended);
+    stdin.on("error", ended); // e.g. stdin is a directory: treat as no input
+  }
+
+  /** Resolves when bytes arrive, stdin ends, or `ms` milliseconds pass. */
+  waitForInput(ms: number): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => done(), Math.max(0, ms)) : undefined;
+      const done = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+    });
+  }
+
+  /** Stop reading so that stdin cannot keep the process alive. */
+  close(): void {
+    this.open = false;
+    this.wake = undefined;
+    if (this.tty) {
+      this.stdin.setRawMode(false);
+      this.stdin.pause();
+    } else {
+      this.stdin.destroy();
+    }
+  }
+}
+
+async function drive(pc: Pc, flush: () => void, started: bigint, timeout: number, input: SerialInput): Promise<number> {
+  const hostSeconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
   for (;;) {
     let reason;
     try {
@@ -128,10 +183,22 @@ async function drive(pc: Pc, flush: () => void, started: bigint, timeout: number
     flush();
     if (reason === "exit") return ((pc.exitCode! << 1) | 1) & 0xff;
     if (reason === "idle") {
-      process.stderr.write(`tsxen: guest halted with interrupts disabled and nothing pending (eip ${hex(pc.cpu.eip)})\n`);
+      const interruptible = (pc.cpu.eflags & 0x200) !== 0;
+      if (interruptible && input.open) {
+        // Halted waiting for an interrupt: only stdin (COM1, IRQ 4) can bring one.
+        await input.waitForInput((timeout - hostSeconds()) * 1000);
+        if (hostSeconds() > timeout) {
+          process.stderr.write(`tsxen: timeout after ${timeout} s (host time)\n`);
+          return EXIT_TIMEOUT;
+        }
+        continue;
+      }
+      process.stderr.write(interruptible
+        ? `tsxen: guest halted waiting for an interrupt, and nothing can raise one (stdin closed) (eip ${hex(pc.cpu.eip)})\n`
+        : `tsxen: guest halted with interrupts disabled and nothing pending (eip ${hex(pc.cpu.eip)})\n`);
       return EXIT_IDLE;
     }
-    if (Number(process.hrtime.bigint() - started) / 1e9 > timeout) {
+    if (hostSeconds() > timeout) {
       process.stderr.write(`tsxen: timeout after ${timeout} s (host time)\n`);
       return EXIT_TIMEOUT;
     }
