@@ -14,6 +14,7 @@
 // image's).  When the emulator column was timed on "inner", its net-wall
 // figure is shown beside it as a cross-check.
 import fs from "node:fs";
+import path from "node:path";
 
 const args = process.argv.slice(2);
 const file = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--col");
@@ -90,4 +91,21 @@ out += `All figures are host time: how fast each emulator runs the guest, not th
 if (maxGap > 0.05)
     out += `Note: ${COL}'s inner (marker) and net-wall figures differ by up to ${(maxGap * 100).toFixed(0)} %: it seems to deliver ` +
         `serial output late, so its marker times miss part of the workload. Prefer --tsxen-timing wall.\n`;
+// Noise check: a native twin runs the same code for coremark and paging (the
+// host twin does not page), so its ratio should be 1.
+for (const c of others.filter((c) => c.startsWith("native"))) {
+    const n = pagingOverhead(c, "kit");
+    if (n !== null && Math.abs(n) > 5)
+        out += `Warning: the machine was noisy during this run: ${c} took ${n.toFixed(0)} % ${n > 0 ? "longer" : "less"} on paging than on coremark ` +
+            `although it runs the same code for both. The figures, the paging overhead above all, are unreliable: rerun with more rounds ` +
+            `(--runs 3) on a quiet machine.\n`;
+}
+// Load check, from the env.txt that benchmarks/host/run.sh writes beside results.json.
+try {
+    const env = fs.readFileSync(path.join(path.dirname(file), "env.txt"), "utf8");
+    const m = env.match(/load average .*?before: ([\d.]+) \S+ \S+, after: ([\d.]+) \S+ \S+ on (\d+) cpus/);
+    if (m && (+m[1] > 0.5 * +m[3] || +m[2] > 0.5 * +m[3] + 1))
+        out += `Warning: other work was running (load average ${m[1]} before, ${m[2]} after, on ${m[3]} cpus): ` +
+            `every column is slowed unevenly; rerun on a quiet machine before trusting these figures.\n`;
+} catch { /* no env.txt */ }
 process.stdout.write(out);

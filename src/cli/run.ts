@@ -83,7 +83,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const flush = (): void => {
     if (out.length > 0) { process.stdout.write(Uint8Array.from(out)); out.length = 0; }
   };
-  const pc = new Pc({ memoryMiB, serial: (b) => { out.push(b); }, ...(disk ? { disk } : {}) });
+  // each line goes out as soon as the guest ends it (stdout to a pipe or file is synchronous on Linux),
+  // so a reader timestamping lines sees them when the guest wrote them
+  const serial = (b: number): void => { out.push(b); if (b === 10) flush(); };
+  const pc = new Pc({ memoryMiB, serial, ...(disk ? { disk } : {}) });
   if (args.flags["no-jit"]) pc.cpu.compileBlocks = false;
   if (args.options["jit-threshold"] !== undefined) {
     const n = Number(args.options["jit-threshold"]);

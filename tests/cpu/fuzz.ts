@@ -5,7 +5,7 @@
  *
  *   generate (fuzz-gen.ts) -> guests/build/fuzz/<tag>/cases.S
  *   gcc -m32 boot.S kernel.c cases.S; ld -T guests/fuzz/link.ld -> fuzz.elf
- *   QEMU and `bin/tsxen run` (tests/cpu/qemu.ts), in parallel
+ *   QEMU (tests/cpu/qemu.ts) and `bin/tsxen run`, twice (runBatch), in parallel
  *   per case: registers, EFLAGS, scratch checksum, exception vector, error
  *   code and EIP offset must match, except what comparisonMask() leaves out
  *   (flags and registers the SDM leaves undefined at that point).
@@ -13,13 +13,13 @@
  * RF is not compared with QEMU (TCG does not set it in exception frames);
  * tsxen's RF is checked against the SDM rule instead (checkSdm).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { comparisonMask, describe, offsets, toAssembly, type FuzzCase } from "./fuzz-case.js";
 import { generateCases } from "./fuzz-gen.js";
 import { FAULT_VECTORS, REG32, RF, SCRATCH, SCRATCH_LEN, STACK_FILL, STACK_MID, ZF } from "./fuzz-layout.js";
-import { repoRoot, runQemu, runQemuCached, runTsxen, type RunResult } from "./qemu.js";
+import { repoRoot, runQemu, runQemuCached, type RunResult } from "./qemu.js";
 
 const CFLAGS = [
   "-m32", "-march=i686", "-ffreestanding", "-nostdlib", "-fno-pic", "-fno-pie", "-O2",
@@ -168,24 +168,52 @@ export interface BatchOptions {
   cacheQemu: boolean;
 }
 
+/**
+ * tsxen is run twice: as configured (cases start in the interpreter; those
+ * with reps > 1 are compiled by their 17th run, the "J" lines) and with
+ * `--jit-threshold 1`, where every block is compiled on first entry.
+ */
+const TSXEN_VARIANTS: readonly [string, readonly string[]][] = [["", []], ["--jit-threshold 1: ", ["--jit-threshold", "1"]]];
+
+function runTsxenWith(elf: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
+  return new Promise((done) => {
+    const child = spawn(join(repoRoot(), "bin", "tsxen"), ["run", ...args, elf], { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => { clearTimeout(timer); done({ stdout: "", stderr: String(e), exitStatus: null, timedOut }); });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("latin1"), exitStatus: code, timedOut });
+    });
+  });
+}
+
 /** Generate, build, run and compare cases start..start+count-1 of seed. */
 export async function runBatch(seed: number, start: number, count: number, opts: BatchOptions): Promise<BatchResult> {
   const cases = generateCases(seed, count, start);
   const elf = buildKernel(cases, opts.tag);
   const timeoutMs = opts.timeoutMs;
-  const [q, t] = await Promise.all([
+  const [q, ...ts] = await Promise.all([
     opts.cacheQemu ? runQemuCached(elf, { timeoutMs }) : runQemu(elf, { timeoutMs }),
-    runTsxen(elf, { timeoutMs }),
+    ...TSXEN_VARIANTS.map(([, args]) => runTsxenWith(elf, args, timeoutMs)),
   ]);
-  const errors = [...runProblems("qemu", q), ...runProblems("tsxen", t)];
-  const qr = parseOutput(q.stdout);
-  const tr = parseOutput(t.stdout);
+  const errors = [...runProblems("qemu", q!), ...ts.flatMap((t, v) => runProblems(`tsxen ${TSXEN_VARIANTS[v]![0]}`, t))];
+  const qr = parseOutput(q!.stdout);
+  const trs = ts.map((t) => parseOutput(t.stdout));
   const mismatches: Mismatch[] = [];
   const sdm: Mismatch[] = [];
   let matched = 0;
   cases.forEach((c, k) => {
-    const runs: [string, Map<number, CaseResult>, Map<number, CaseResult>][] = [["", qr.first, tr.first]];
-    if (c.reps > 1) runs.push([`run ${c.reps} (compiled on tsxen): `, qr.hot, tr.hot]);
+    const runs: [string, Map<number, CaseResult>, Map<number, CaseResult>][] = [];
+    trs.forEach((tr, v) => {
+      const variant = TSXEN_VARIANTS[v]![0];
+      runs.push([variant, qr.first, tr.first]);
+      if (c.reps > 1) runs.push([`${variant}run ${c.reps}${variant ? "" : " (compiled on tsxen)"}: `, qr.hot, tr.hot]);
+    });
     let ok = true;
     for (const [label, qm, tm] of runs) {
       const qc = qm.get(k);
