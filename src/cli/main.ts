@@ -1,16 +1,17 @@
 /**
  * The `tsxen` command. Subcommands:
  *   tsxen run KERNEL.elf [--memory MiB] [--disk FILE] [--cmdline S] [--module FILE[,CMDLINE]]
- *                        [--stats] [--timeout SECONDS]
- * boots a Multiboot kernel on the bare emulated PC. COM1 goes to stdout as it
- * is produced (stdin to COM1 when interactive). The process exits when the
- * guest writes port 0xF4, with QEMU's status (value << 1) | 1.
+ *                        [--stats] [--timeout SECONDS] [--no-jit] [--jit-threshold N]
+ * boots a Multiboot kernel on the bare emulated PC. COM1 goes to stdout line
+ * by line as it is produced; stdin (a terminal in raw mode, a pipe or a file)
+ * goes to COM1. The process exits when the guest writes port 0xF4, with
+ * QEMU's status (value << 1) | 1.
  */
 import { EXIT_INTERNAL } from "./exit-status.js";
 import { runCommand } from "./run.js";
 
 const USAGE = `usage: tsxen run KERNEL.elf [--memory MiB] [--disk FILE] [--cmdline S] [--module FILE[,CMDLINE]]
-                      [--stats] [--timeout SECONDS] [--no-jit]`;
+                      [--stats] [--timeout SECONDS] [--no-jit] [--jit-threshold N]`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
