@@ -92,9 +92,13 @@ describe('differential: bare-metal kernels, tsxen vs oracle', { concurrency: 2 }
       const opts = { timeoutMs: TIMEOUT_MS };
       const qemuOpts = k.info.oracle === 'sdm' ? { timeoutMs: SDM_QEMU_TIMEOUT_MS, cacheTimeouts: true } : opts;
       const machine: MachineOptions = k.info.disk === undefined ? {} : { disk: diskImage(k.info.disk) };
-      const [qemu, tsxen] = await Promise.all([
+      const [qemu, tsxen, compiled] = await Promise.all([
         runQemuCached(k.elf, qemuOpts, machine), runTsxen(k.elf, opts, machine),
+        // every block compiled at its first entry: the block compiler must not change a byte
+        runTsxen(k.elf, opts, machine, ['--jit-threshold', '1']),
       ]);
+      assert.ok(compiled.stdout === tsxen.stdout,
+        `--jit-threshold 1 changes the output at ${firstDifference(compiled.stdout, tsxen.stdout)}`);
       if (k.info.oracle === 'qemu') {
         assertFinished('QEMU', qemu);
         assertFinished('tsxen', tsxen);

@@ -165,8 +165,10 @@ export function runQemu(elfPath: string, opts: RunOptions, machine: MachineOptio
   return run('qemu-system-i386', qemuArgs(resolve(elfPath), resolved(machine)), opts);
 }
 
-export function runTsxen(elfPath: string, opts: RunOptions, machine: MachineOptions = {}): Promise<RunResult> {
-  return run(join(repoRoot(), 'bin', 'tsxen'), tsxenArgs(resolve(elfPath), resolved(machine)), opts);
+export function runTsxen(
+  elfPath: string, opts: RunOptions, machine: MachineOptions = {}, extra: readonly string[] = [],
+): Promise<RunResult> {
+  return run(join(repoRoot(), 'bin', 'tsxen'), [...tsxenArgs(resolve(elfPath), resolved(machine)), ...extra], opts);
 }
 
 /**
