@@ -15,7 +15,7 @@
  * Port 0 is reserved forever; allocation takes the lowest free port ≥ 1.
  */
 import { group, type ConstGroup } from "./constants.js";
-import { array, struct, u16, u32, u64, u8, union, type Compound, type Provenance } from "./layout.js";
+import { array, struct, u32, u64, u8, union, type Compound, type Provenance } from "./layout.js";
 import { domid_t, evtchn_port_t } from "./structs.js";
 
 /** Sizes of the 2-level ABI for a 32-bit guest (§7.1, §7.4). */

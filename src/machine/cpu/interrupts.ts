@@ -183,7 +183,8 @@ export function iret(cpu: Cpu, o32: boolean): void {
   try {
     let newEip: number, newCs: number, newFlags: number;
     const sp = cpu.regs[ESP]!;
-    if (o32 && cpu.segRd[SS] === 1 && stack32(cpu) && (sp >>> 0) + 11 <= cpu.segLimit[SS]!) {
+    const fast = o32 && cpu.segRd[SS] === 1 && stack32(cpu) && (sp >>> 0) + 19 <= cpu.segLimit[SS]!;
+    if (fast) {
       // common case: one limit check for the three dwords
       const lin = (cpu.segBase[SS]! + sp) | 0;
       newEip = cpu.linRead32(lin);
@@ -212,8 +213,17 @@ export function iret(cpu: Cpu, o32: boolean): void {
       loadCodeSegment(cpu, newCs, rpl);
       setFlagsFromIret(cpu, newFlags, o32, cpu.cpl);
     } else {
-      const newEsp = pop(cpu, size);
-      const newSs = pop(cpu, size) & 0xffff;
+      // outer level: ESP and SS follow (read together with the rest when the frame allowed it)
+      let newEsp: number, newSs: number;
+      if (fast) {
+        const lin = (cpu.segBase[SS]! + sp) | 0;
+        newEsp = cpu.linRead32((lin + 12) | 0);
+        newSs = cpu.linRead32((lin + 16) | 0) & 0xffff;
+        cpu.regs[ESP] = sp + 20;
+      } else {
+        newEsp = pop(cpu, size);
+        newSs = pop(cpu, size) & 0xffff;
+      }
       const oldCpl = cpu.cpl;
       if (target >>> 0 > descLimit(codeLo, codeHi)) raise(GP, 0);
       // SS checks happen against the new (outer) privilege level
@@ -250,12 +260,16 @@ function loadStackSegmentFromDesc(cpu: Cpu, sel: number): void {
  * within protected mode. 16-bit operand size changes only the low word.
  */
 export function setFlagsFromIret(cpu: Cpu, value: number, o32: boolean, cpl: number): void {
-  const old = cpu.eflags;
-  let changeable = 0x8d5 | TF | 0x400 | NT | RF | AC | ID | IF | IOPL;
+  const rest = cpu.eflagsRest;
+  // the six status flags always come from `value`, so nothing lazy needs computing
+  let changeable = TF | 0x400 | NT | RF | AC | ID | IF | IOPL;
   if (cpl > 0) changeable &= ~IOPL;
-  if (cpl > ((old & IOPL) >>> 12)) changeable &= ~IF;
+  if (cpl > ((rest & IOPL) >>> 12)) changeable &= ~IF;
   if (!o32) changeable &= 0xffff;
-  cpu.eflags = ((old & ~changeable) | (value & changeable) | EFLAGS_FIXED1) & ~VM;
+  const lf = cpu.lf;
+  lf.lazy = 0;
+  lf.flags = value & 0x8d5;
+  cpu.eflagsRest = (((rest & ~changeable) | (value & changeable)) & ~VM & ~0x8d5) | EFLAGS_FIXED1;
 }
 
 export { getSp, loadStackSegment };

@@ -135,13 +135,15 @@ export function loadCodeSegment(cpu: Cpu, sel: number, cpl: number): void {
  * (SDM Vol. 2 RET "FOR each SegReg in (ES, FS, GS, and DS)").
  */
 export function nullInaccessibleSegments(cpu: Cpu): void {
-  for (const seg of [0, 3, 4, 5]) {
+  for (let i = 0; i < 4; i++) {
+    const seg = DATA_SEGMENTS[i]!;
     const attr = cpu.segAttr[seg]!;
     if ((attr & ATTR_UNUSABLE) !== 0) continue;
     const dataOrNonConforming = !attrIsCode(attr) || (attr & 4) === 0;
     if (dataOrNonConforming && attrDpl(attr) < cpu.cpl) setNull(cpu, seg, 0);
   }
 }
+const DATA_SEGMENTS = Uint8Array.of(0, 3, 4, 5); // ES DS FS GS
 
 /** Flat 4 GiB segment attributes for reset and Multiboot state. */
 export const ATTR_CODE32 = 0x9b | (0xc << 12);
