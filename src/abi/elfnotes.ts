@@ -147,7 +147,7 @@ export const XENFEAT = {
   hvm_safe_pvclock: 9,
   hvm_pirqs: 10,
   dom0: 11,
-  grant_map_identity: 12,
+  // 12 was grant_map_identity, deprecated (commented out in features.h).
   memory_op_vnode_supported: 13,
   ARM_SMCCC_supported: 14,
   linux_rsdp_unrestricted: 15,

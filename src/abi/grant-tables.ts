@@ -139,7 +139,8 @@ export const GNTMAP = {
   readonly: 1 << 2,
   application_map: 1 << 3,
   contains_pte: 1 << 4,
-  guest_avail0: 1 << 16,
+  /** Bits 16–31: guest-available PTE bits (Xen's GNTMAP_guest_avail_mask). */
+  guest_avail_mask: 0xffff0000,
 } as const;
 
 /** gnttab_copy.flags (§4.18). */

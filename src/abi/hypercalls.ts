@@ -91,12 +91,7 @@ export function hypercallInfo(number: number): HypercallInfo | undefined {
 }
 
 /** mmu_update commands: `ptr & 3` (§4.2). */
-export const MMU = {
-  NORMAL_PT_UPDATE: 0,
-  MACHPHYS_UPDATE: 1,
-  PT_UPDATE_PRESERVE_AD: 2,
-  PT_UPDATE_NO_TRANSLATE: 3,
-} as const;
+export const MMU = { NORMAL_PT_UPDATE: 0, MACHPHYS_UPDATE: 1, PT_UPDATE_PRESERVE_AD: 2, PT_UPDATE_NO_TRANSLATE: 3 } as const;
 
 /** Flag in mmu_update/mmuext_op `count` marking a preempted call (§12.7; only Xen continuations). */
 export const MMU_UPDATE_PREEMPTED = 0x80000000;
@@ -159,14 +154,7 @@ export const SCHEDOP = {
 export const SCHEDOP_POLL_MAX_PORTS = 128;
 
 /** Shutdown reasons (§4.7). */
-export const SHUTDOWN = {
-  poweroff: 0,
-  reboot: 1,
-  suspend: 2,
-  crash: 3,
-  watchdog: 4,
-  soft_reset: 5,
-} as const;
+export const SHUTDOWN = { poweroff: 0, reboot: 1, suspend: 2, crash: 3, watchdog: 4, soft_reset: 5 } as const;
 
 /** memory_op sub-ops: `cmd` bits 5:0; bits 31:6 are the start extent (§4.11). */
 export const XENMEM = {
@@ -206,14 +194,7 @@ export const XENMEMF = {
 } as const;
 
 /** xen_add_to_physmap.space (memory.h; translated guests only, §4.11). */
-export const XENMAPSPACE = {
-  shared_info: 0,
-  grant_table: 1,
-  gmfn: 2,
-  gmfn_range: 3,
-  gmfn_foreign: 4,
-  dev_mmio: 5,
-} as const;
+export const XENMAPSPACE = { shared_info: 0, grant_table: 1, gmfn: 2, gmfn_range: 3, gmfn_foreign: 4, dev_mmio: 5 } as const;
 
 /** event_channel_op commands (§4.14). */
 export const EVTCHNOP = {
@@ -277,13 +258,7 @@ export const GNTTABOP = {
 } as const;
 
 /** physdev_op commands a domU meets (§4.17). */
-export const PHYSDEVOP = {
-  irq_status_query: 5,
-  set_iopl: 6,
-  set_iobitmap: 7,
-  eoi: 12,
-  map_pirq: 13,
-} as const;
+export const PHYSDEVOP = { irq_status_query: 5, set_iopl: 6, set_iobitmap: 7, eoi: 12, map_pirq: 13 } as const;
 
 /** xen_version commands (§4.15). */
 export const XENVER = {
@@ -355,18 +330,7 @@ export const XENNMI = { register_callback: 0, unregister_callback: 1 } as const;
 export const FPU_TASKSWITCH = { clear: 0, set: 1 } as const;
 
 /** set_debugreg / get_debugreg (§4.9, §6.10): register numbers and fixed values. */
-export const DEBUGREG = {
-  DR0: 0,
-  DR1: 1,
-  DR2: 2,
-  DR3: 3,
-  DR4: 4,
-  DR5: 5,
-  DR6: 6,
-  DR7: 7,
-  /** reg ≥ this → −ENODEV. */
-  COUNT: 8,
-} as const;
+export const DEBUGREG = { DR0: 0, DR1: 1, DR2: 2, DR3: 3, DR4: 4, DR5: 5, DR6: 6, DR7: 7, /** reg ≥ COUNT → −ENODEV */ COUNT: 8 } as const;
 
 export const DEBUGREG_VALUE = {
   DR6_DEFAULT: 0xffff0ff0,

@@ -8,10 +8,10 @@
  *   0x00000000 ┌──────────────────────────────┐
  *              │ guest (L3 slots 0, 1, 2 and  │
  *              │ L2 slots 0–427 of slot 3)    │
- *   0xF5800000 ├──────────────────────────────┤ HYPERVISOR_VIRT_START (compat)
+ *   0xF5800000 ├──────────────────────────────┤ HYPERVISOR_VIRT_START
  *              │ read-only M2P: u32 PFN per   │ = MACH2PHYS_VIRT_START
  *              │ MFN, supervisor-only         │   L2 slot 428 of the slot-3 L2
- *   0xFFE00000 ├──────────────────────────────┤ MACH2PHYS_VIRT_END (compat)
+ *   0xFFE00000 ├──────────────────────────────┤ MACH2PHYS_COMPAT_VIRT_END
  *              │ hypervisor-private           │
  *   0xFFFFFFFF └──────────────────────────────┘   L2 slot 511
  *
@@ -36,20 +36,23 @@ export const PAGE = {
   L1_SHIFT: 12,
 } as const;
 
-/** §5.6: the hypervisor's area and the machine-to-phys table. */
+/**
+ * §5.6: the hypervisor's area and the machine-to-phys table. Two ends exist
+ * for the M2P: the public header's MACH2PHYS_VIRT_END (0xF6800000, what old
+ * 32-bit Xen mapped: 16 MiB, 4 Mi MFNs) and 64-bit Xen's compat end
+ * (0xFFE00000), which is what XENMEM_machphys_mapping reports (§4.11).
+ */
 export const HYPERVISOR = {
-  /** HYPERVISOR_COMPAT_VIRT_START: guest pointers must lie below it (§3.3). */
+  /** HYPERVISOR_VIRT_START (= HYPERVISOR_COMPAT_VIRT_START): guest pointers lie below it (§3.3). */
   VIRT_START: 0xf5800000,
-  /** XENMEM_machphys_mapping.v_start. */
+  /** Also XENMEM_machphys_mapping.v_start and XENVER_platform_parameters.virt_start. */
   MACH2PHYS_VIRT_START: 0xf5800000,
-  /** XENMEM_machphys_mapping.v_end (64-bit Xen's compat M2P end). */
-  MACH2PHYS_VIRT_END: 0xffe00000,
-  /** XENMEM_machphys_mapping.max_mfn = (END − START) / 4 − 1. */
-  MACH2PHYS_MAX_MFN: 0x0297ffff,
-  /** The older public __MACH2PHYS_VIRT_END_PAE (16 MiB, 4 Mi MFNs). */
-  MACH2PHYS_VIRT_END_PAE_LEGACY: 0xf6800000,
-  /** XENVER_platform_parameters.virt_start. */
-  PLATFORM_VIRT_START: 0xf5800000,
+  /** xen-x86_32.h's MACH2PHYS_VIRT_END (= __MACH2PHYS_VIRT_END_PAE). */
+  MACH2PHYS_VIRT_END: 0xf6800000,
+  /** XENMEM_machphys_mapping.v_end: MACH2PHYS_COMPAT_VIRT_END of 64-bit Xen. */
+  MACH2PHYS_COMPAT_VIRT_END: 0xffe00000,
+  /** XENMEM_machphys_mapping.max_mfn = (COMPAT_END − START) / 4 − 1. */
+  MACH2PHYS_COMPAT_MAX_MFN: 0x0297ffff,
 } as const;
 
 /** §5.4, §5.5: which page-table slots are the hypervisor's. */
@@ -160,8 +163,8 @@ export const memoryLayoutConstants: readonly ConstGroup[] = [
     HYPERVISOR_VIRT_START: HYPERVISOR.VIRT_START,
     MACH2PHYS_VIRT_START: HYPERVISOR.MACH2PHYS_VIRT_START,
     MACH2PHYS_VIRT_END: HYPERVISOR.MACH2PHYS_VIRT_END,
-    MACH2PHYS_MAX_MFN: HYPERVISOR.MACH2PHYS_MAX_MFN,
-    __MACH2PHYS_VIRT_END_PAE: HYPERVISOR.MACH2PHYS_VIRT_END_PAE_LEGACY,
+    MACH2PHYS_COMPAT_VIRT_END: HYPERVISOR.MACH2PHYS_COMPAT_VIRT_END,
+    MACH2PHYS_COMPAT_MAX_MFN: HYPERVISOR.MACH2PHYS_COMPAT_MAX_MFN,
   }, "hypervisor area and read-only M2P", "§5.6", "arch-x86/xen-x86_32.h", { hex: true }),
   group("XEN_SLOT_", SLOTS, "reserved page-table slots (tsxen names)", "§5.4, §5.5", "xen/arch/x86/mm.c"),
   group("XEN_M2P_", M2P, "P2M/M2P markers (tsxen names)", "§1.5, §1.6", "xen.h", { hex: true }),

@@ -13,7 +13,8 @@
  *   1024  out[2048]   guest → back-end   1024  rsp[1024]   xenstored → guest
  *   3072  in_cons, in_prod               2048  req_cons, req_prod
  *   3080  out_cons, out_prod             2056  rsp_cons, rsp_prod
- *   3088  connection (u8)                2064  server_features, connection, error
+ *   3088  connection (u8)                2064  server_features, connection, error,
+ *                                        2076  evtchn_port
  */
 import { group, type ConstGroup } from "./constants.js";
 import { array, char, struct, u32, u8, type Compound } from "./layout.js";
@@ -45,7 +46,7 @@ export const XENSTORE = {
   PAYLOAD_MAX: 4096,
 } as const;
 
-export const xenstoreDomainInterface = struct("xenstore_domain_interface", 2076, [
+export const xenstoreDomainInterface = struct("xenstore_domain_interface", 2080, [
   ["req", array(char, XENSTORE.RING_SIZE), 0],
   ["rsp", array(char, XENSTORE.RING_SIZE), 1024],
   ["req_cons", u32, 2048, "server"],
@@ -55,6 +56,7 @@ export const xenstoreDomainInterface = struct("xenstore_domain_interface", 2076,
   ["server_features", u32, 2064, "XENSTORE_SERVER_FEATURE_*"],
   ["connection", u32, 2068, "XENSTORE_CONNECTED / RECONNECT"],
   ["error", u32, 2072, "XENSTORE_ERROR_*"],
+  ["evtchn_port", u32, 2076, "not in the ABI document (xs_wire.h): set by Xen for dom0less domains only; 0 = unused"],
 ], { section: "§11.3", header: "io/xs_wire.h" });
 
 /** Header of every xenstore message; the payload (≤ 4096 bytes) follows. */

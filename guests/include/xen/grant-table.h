@@ -26,7 +26,7 @@
 #define GNTMAP_readonly                         0x4
 #define GNTMAP_application_map                  0x8
 #define GNTMAP_contains_pte                     0x10
-#define GNTMAP_guest_avail0                     0x10000
+#define GNTMAP_guest_avail_mask                 0xffff0000
 
 /* gnttab_copy flags (§4.18; grant_table.h) */
 #define GNTCOPY_source_gref                     1

@@ -18,9 +18,9 @@
 /* hypervisor area and read-only M2P (§5.6; arch-x86/xen-x86_32.h) */
 #define HYPERVISOR_VIRT_START                   0xf5800000
 #define MACH2PHYS_VIRT_START                    0xf5800000
-#define MACH2PHYS_VIRT_END                      0xffe00000
-#define MACH2PHYS_MAX_MFN                       0x297ffff
-#define __MACH2PHYS_VIRT_END_PAE                0xf6800000
+#define MACH2PHYS_VIRT_END                      0xf6800000
+#define MACH2PHYS_COMPAT_VIRT_END               0xffe00000
+#define MACH2PHYS_COMPAT_MAX_MFN                0x297ffff
 
 /* reserved page-table slots (tsxen names) (§5.4, §5.5; xen/arch/x86/mm.c) */
 #define XEN_SLOT_L3_HYPERVISOR_SLOT             3

@@ -1030,7 +1030,7 @@ _Static_assert(__builtin_offsetof(struct xencons_interface, out_cons) == 3080, "
 _Static_assert(__builtin_offsetof(struct xencons_interface, out_prod) == 3084, "offsetof(struct xencons_interface, out_prod)");
 _Static_assert(__builtin_offsetof(struct xencons_interface, connection) == 3088, "offsetof(struct xencons_interface, connection)");
 
-/* xenstore_domain_interface: 2076 bytes (§11.3; io/xs_wire.h) */
+/* xenstore_domain_interface: 2080 bytes (§11.3; io/xs_wire.h) */
 struct xenstore_domain_interface {
     char req[1024];                             /* @0 */
     char rsp[1024];                             /* @1024 */
@@ -1041,9 +1041,10 @@ struct xenstore_domain_interface {
     uint32_t server_features;                   /* @2064: XENSTORE_SERVER_FEATURE_* */
     uint32_t connection;                        /* @2068: XENSTORE_CONNECTED / RECONNECT */
     uint32_t error;                             /* @2072: XENSTORE_ERROR_* */
+    uint32_t evtchn_port;                       /* @2076: not in the ABI document (xs_wire.h): set by Xen for dom0less domains only; 0 = unused */
 };
 typedef struct xenstore_domain_interface xenstore_domain_interface_t;
-_Static_assert(sizeof(struct xenstore_domain_interface) == 2076, "sizeof(struct xenstore_domain_interface)");
+_Static_assert(sizeof(struct xenstore_domain_interface) == 2080, "sizeof(struct xenstore_domain_interface)");
 _Static_assert(__builtin_offsetof(struct xenstore_domain_interface, req) == 0, "offsetof(struct xenstore_domain_interface, req)");
 _Static_assert(__builtin_offsetof(struct xenstore_domain_interface, rsp) == 1024, "offsetof(struct xenstore_domain_interface, rsp)");
 _Static_assert(__builtin_offsetof(struct xenstore_domain_interface, req_cons) == 2048, "offsetof(struct xenstore_domain_interface, req_cons)");
@@ -1053,6 +1054,7 @@ _Static_assert(__builtin_offsetof(struct xenstore_domain_interface, rsp_prod) ==
 _Static_assert(__builtin_offsetof(struct xenstore_domain_interface, server_features) == 2064, "offsetof(struct xenstore_domain_interface, server_features)");
 _Static_assert(__builtin_offsetof(struct xenstore_domain_interface, connection) == 2068, "offsetof(struct xenstore_domain_interface, connection)");
 _Static_assert(__builtin_offsetof(struct xenstore_domain_interface, error) == 2072, "offsetof(struct xenstore_domain_interface, error)");
+_Static_assert(__builtin_offsetof(struct xenstore_domain_interface, evtchn_port) == 2076, "offsetof(struct xenstore_domain_interface, evtchn_port)");
 
 /* xsd_sockmsg: 16 bytes (§11.3; io/xs_wire.h) */
 struct xsd_sockmsg {
