@@ -7,9 +7,9 @@
 # usage: benchmarks/host/run.sh [options] [kit options]
 #   (or: npm run bench -- [options] [kit options])
 # Options of this script:
-#   --tsxen-scale F     iteration scale of the tsxen column (default 0.05)
+#   --tsxen-scale F     iteration scale of the tsxen column (default 0.1)
 #   --tsxen-timing wall|marker
-#                       how the tsxen column is timed (default wall: process
+#                       how the tsxen column is timed (default marker: the BENCH lines, which tsxen writes as the guest ends them; wall: process
 #                       wall time minus the null image's; marker: arrival of
 #                       the BENCH start/done lines, see README.md)
 #   --no-tsxen          leave the tsxen column out (anchors only)
@@ -31,8 +31,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 KITCOPY="$HERE/.kit"        # git-ignored (benchmarks/.gitignore)
 SNAP="$KITCOPY/tsxen"       # frozen copy of the compiled emulator
 
-TSXEN_SCALE=0.05
-TSXEN_TIMING=wall
+TSXEN_SCALE=0.1
+TSXEN_TIMING=marker
 ANCHORS="native32 qemu v86 v86-nojit"
 USER_ANCHORS=0
 WITH_TSXEN=1

@@ -324,6 +324,11 @@ export class Cpu implements PagingState {
   }
 
   supRead16(lin: number): number {
+    const e = this.tlb.entry[lin >>> 12]!;
+    if ((e & TLB_READ_SUP) !== 0 && (lin & 0xfff) !== 0xfff && !this.debug.dataBreakpoints) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      return this.ram8[p]! | (this.ram8[p + 1]! << 8);
+    }
     return this.slowRead(lin | 0, 2, false);
   }
 
