@@ -96,6 +96,10 @@ export class Cpu implements PagingState {
   codeVpn = -1;
   codeMap: Int32Array = new Int32Array(4096);
   codeFrame = -1;
+  /** The code page used before it (a call or an interrupt often alternates between two pages). */
+  altVpn = -1;
+  altMap: Int32Array = this.codeMap;
+  altFrame = -1;
   /** CS.D of the current code segment (1 = 32-bit). */
   codeMode = 1;
   /** Index within the running compiled block of the instruction being executed; -1 outside blocks. */
@@ -143,20 +147,26 @@ export class Cpu implements PagingState {
     this.debug = new DebugUnit(this);
     ram.onCodeWrite = (frame) => {
       this.dc.invalidateFrame(frame);
-      if (frame === this.codeFrame) this.codeVpn = -1;
+      if (frame === this.codeFrame || frame === this.altFrame) this.forgetCode();
     };
+  }
+
+  /** Drop the cached code pages: the next instruction is looked up through the TLB again. */
+  forgetCode(): void {
+    this.codeVpn = -1;
+    this.altVpn = -1;
   }
 
   /** Flush the TLB (all but global pages when `keepGlobal` and CR4.PGE). */
   flushTlb(keepGlobal: boolean): void {
     this.tlb.flush(keepGlobal && (this.cr4 & (1 << 7)) !== 0);
-    this.codeVpn = -1;
+    this.forgetCode();
   }
 
   /** INVLPG for linear address `lin`. */
   invalidatePage(lin: number): void {
     this.tlb.flushPage(lin >>> 12);
-    this.codeVpn = -1;
+    this.forgetCode();
   }
 
   // ---- EFLAGS ---------------------------------------------------------------
@@ -174,7 +184,7 @@ export class Cpu implements PagingState {
   /** Recompute the fast-path access masks after a CPL or debug-state change. */
   updateAccessMasks(): void {
     const user = this.cpl === 3;
-    this.codeVpn = -1;
+    this.forgetCode();
     this.readMask = user ? TLB_READ_USER : TLB_READ_SUP;
     this.writeMask = user ? TLB_WRITE_USER : TLB_WRITE_SUP;
     this.execMask = user ? TLB_EXEC_USER : TLB_EXEC_SUP;
@@ -361,7 +371,7 @@ export class Cpu implements PagingState {
   /** Page walk; turns a walk failure into #PF. Charges the walk's cycles. */
   walkOrFault(lin: number, kind: number, user: boolean): number {
     this.clock.now += this.costs.pageWalk;
-    this.codeVpn = -1; // the walk may evict the code page's TLB entry
+    this.forgetCode(); // the walk may evict the code page's TLB entry
     try {
       return walk(this, this.ram, this.tlb, lin, kind, user);
     } catch (e) {

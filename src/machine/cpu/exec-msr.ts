@@ -99,7 +99,7 @@ function sysenter(cpu: Cpu): void {
     f.vector = TRAP_SYSENTER; f.errorCode = -1; f.cr2 = cpu.cr2; f.software = true; f.external = false;
     f.eip = cpu.eip; f.cs = cpu.segSel[CS]!; f.eflags = cpu.eflags; f.esp = cpu.regs[ESP]!; f.ss = cpu.segSel[SS]!;
     cpu.clock.now += cpu.costs.hostTransition;
-    cpu.codeVpn = -1;
+    cpu.forgetCode();
     cpu.host.trap(f);
     return;
   }
@@ -110,7 +110,7 @@ function sysenter(cpu: Cpu): void {
   cpu.updateAccessMasks();
   cpu.regs[ESP] = cpu.sysenterEsp;
   cpu.eip = cpu.sysenterEip;
-  cpu.codeVpn = -1;
+  cpu.forgetCode();
 }
 
 function sysexit(cpu: Cpu): void {
@@ -123,5 +123,5 @@ function sysexit(cpu: Cpu): void {
   cpu.updateAccessMasks();
   cpu.regs[ESP] = cpu.regs[ECX]!;
   cpu.eip = cpu.regs[EDX]!;
-  cpu.codeVpn = -1;
+  cpu.forgetCode();
 }

@@ -22,6 +22,14 @@ import { compileBlock } from "../jit/block-compiler.js";
 function lookup(cpu: Cpu, lin: number): number {
   const dc = cpu.dc;
   if ((lin >>> 12) !== cpu.codeVpn) {
+    if ((lin >>> 12) === cpu.altVpn) {
+      // the other recently used code page: swap it in
+      const map = cpu.codeMap, frame = cpu.codeFrame, vpn = cpu.codeVpn;
+      cpu.codeMap = cpu.altMap; cpu.codeFrame = cpu.altFrame; cpu.codeVpn = cpu.altVpn;
+      cpu.altMap = map; cpu.altFrame = frame; cpu.altVpn = vpn;
+      return slotIn(cpu, lin);
+    }
+    if (cpu.codeVpn !== -1) { cpu.altMap = cpu.codeMap; cpu.altFrame = cpu.codeFrame; cpu.altVpn = cpu.codeVpn; }
     const phys = cpu.translate(lin, ACCESS_EXEC, cpu.cpl === 3);
     const frame = phys >>> 12;
     if (phys >>> 0 >= cpu.ram.size) {
@@ -32,8 +40,12 @@ function lookup(cpu: Cpu, lin: number): number {
     cpu.codeFrame = frame;
     cpu.codeVpn = lin >>> 12;
   }
+  return slotIn(cpu, lin);
+}
+
+function slotIn(cpu: Cpu, lin: number): number {
   const slot = cpu.codeMap[lin & 0xfff]!;
-  if (slot !== 0 && dc.mode[slot] === cpu.codeMode) return slot;
+  if (slot !== 0 && cpu.dc.mode[slot] === cpu.codeMode) return slot;
   return decodeAt(cpu, lin);
 }
 
@@ -46,7 +58,8 @@ function decodeAt(cpu: Cpu, lin: number): number {
   }
   let slot = dc.allocSlot();
   if (slot === 0) {
-    // the pool was flushed: re-create this page's map
+    // the pool was flushed: re-create this page's map, and forget the other page's
+    cpu.altVpn = -1;
     cpu.codeMap = dc.pageMap(cpu.codeFrame);
     slot = dc.allocSlot();
   }

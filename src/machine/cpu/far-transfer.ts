@@ -48,7 +48,7 @@ export function farTransfer(cpu: Cpu, sel: number, offset: number, o32: boolean,
     desc[0] = lo; desc[1] = hi;
     loadCodeSegment(cpu, sel, cpl);
     cpu.eip = target;
-    cpu.codeVpn = -1;
+    cpu.forgetCode();
     return;
   }
   const type = attr & 0xf;
@@ -115,7 +115,7 @@ function callGate(cpu: Cpu, gateSel: number, gateLo: number, gateHi: number, cal
     loadCodeSegment(cpu, codeSel, cpl);
   }
   cpu.eip = offset;
-  cpu.codeVpn = -1;
+  cpu.forgetCode();
 }
 
 /** RET far (CB) and RET far imm16 (CA). */
@@ -154,7 +154,7 @@ export function retFar(cpu: Cpu, o32: boolean, release: number): void {
       nullInaccessibleSegments(cpu);
     }
     cpu.eip = target;
-    cpu.codeVpn = -1;
+    cpu.forgetCode();
   } catch (e) {
     cpu.regs[ESP] = spSave;
     throw e;

@@ -130,7 +130,7 @@ function deliver(cpu: Cpu, vector: number, errorCode: number, kind: number): voi
     cpu.clock.now += cpu.costs.hostTransition;
     host.trap(f);
     // the host may have changed anything: look at everything again
-    cpu.codeVpn = -1;
+    cpu.forgetCode();
     cpu.attention = 1;
     return;
   }

@@ -59,7 +59,7 @@ export function setAccessed(cpu: Cpu, sel: number): void {
 
 /** Load the descriptor cache of segment register `seg` (no checks). */
 export function setSegment(cpu: Cpu, seg: number, sel: number, base: number, limit: number, attr: number): void {
-  if (seg === CS && (cpu.segBase[CS] !== base || cpu.codeMode !== ((attr >> 14) & 1))) cpu.codeVpn = -1;
+  if (seg === CS && (cpu.segBase[CS] !== base || cpu.codeMode !== ((attr >> 14) & 1))) cpu.forgetCode();
   cpu.segSel[seg] = sel & 0xffff;
   cpu.segBase[seg] = base;
   cpu.segLimit[seg] = limit;
