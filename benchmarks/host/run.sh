@@ -8,11 +8,15 @@
 #   (or: npm run bench -- [options] [kit options])
 # Options of this script:
 #   --tsxen-scale F     iteration scale of the tsxen column (default 0.1)
-#   --tsxen-timing wall|marker
-#                       how the tsxen column is timed (default marker: the BENCH lines, which tsxen writes as the guest ends them; wall: process
-#                       wall time minus the null image's; marker: arrival of
-#                       the BENCH start/done lines, see README.md)
-#   --no-tsxen          leave the tsxen column out (anchors only)
+#   --nojit-tsxen-scale F
+#                       scale of the tsxen-nojit column, `tsxen run --no-jit`
+#                       (default 0.02; 0 leaves the column out)
+#   --tsxen-timing marker|wall
+#                       how the tsxen columns are timed (default marker: the
+#                       arrival of the BENCH start/done lines, which tsxen
+#                       writes as the guest ends them; wall: process wall time
+#                       minus the null image's; see README.md)
+#   --no-tsxen          leave both tsxen columns out (anchors only)
 #   --kit DIR           the benchmark kit (default: ../shared/bench/emu beside
 #                       the repository, else /work/shared/bench/emu; or $BENCH_KIT)
 #   --out DIR           results folder (default benchmarks/results/<UTC time>)
@@ -32,6 +36,7 @@ KITCOPY="$HERE/.kit"        # git-ignored (benchmarks/.gitignore)
 SNAP="$KITCOPY/tsxen"       # frozen copy of the compiled emulator
 
 TSXEN_SCALE=0.1
+NOJIT_TSXEN_SCALE=0.02
 TSXEN_TIMING=marker
 ANCHORS="native32 qemu v86 v86-nojit"
 USER_ANCHORS=0
@@ -45,6 +50,7 @@ ORIG_ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         --tsxen-scale) TSXEN_SCALE="$2"; shift 2 ;;
+        --nojit-tsxen-scale) NOJIT_TSXEN_SCALE="$2"; shift 2 ;;
         --tsxen-timing) TSXEN_TIMING="$2"; shift 2 ;;
         --no-tsxen) WITH_TSXEN=0; shift ;;
         --anchors) ANCHORS="$2"; USER_ANCHORS=1; shift 2 ;;
@@ -52,7 +58,7 @@ while [ $# -gt 0 ]; do
         --out) OUT="$2"; shift 2 ;;
         --no-latest) LATEST=0; shift ;;
         --no-project-build) PROJECT_BUILD=0; shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         --column) PASS+=("$1" "$2" "$3" "$4"); shift 4 ;;
         --runs|--workloads|--emulator|--emu-scale|--nojit-scale|--v86-bios|--count)
             PASS+=("$1" "$2"); shift 2 ;;
@@ -104,7 +110,13 @@ if [ "$WITH_TSXEN" = 1 ]; then
     cp "$ROOT/package.json" "$SNAP/package.json"
     TSXEN_CMD="node $SNAP/bin/tsxen run {image}"
     [ "$TSXEN_TIMING" = marker ] || TSXEN_CMD="bash $HERE/at-exit.sh $TSXEN_CMD"
-    PASS=(--column tsxen "$TSXEN_SCALE" "$TSXEN_CMD" "${PASS[@]}")
+    COLS=(--column tsxen "$TSXEN_SCALE" "$TSXEN_CMD")
+    # The interpreter alone (no JIT), if this build's CLI has --no-jit.
+    if awk -v s="$NOJIT_TSXEN_SCALE" 'BEGIN { exit !(s + 0 > 0) }' &&
+       grep -q -- '--no-jit' "$SNAP/build/src/cli/main.js" "$SNAP/build/src/cli/run.js" 2>/dev/null; then
+        COLS+=(--column tsxen-nojit "$NOJIT_TSXEN_SCALE" "$TSXEN_CMD --no-jit")
+    fi
+    PASS=("${COLS[@]}" "${PASS[@]}")
 fi
 
 # Can this kernel run 32-bit programs (the native32 twin)?  Some VM kernels
@@ -137,7 +149,7 @@ bash "$KITCOPY/run.sh" --runs 3 --anchors "$ANCHORS" "${PASS[@]}" --out "$OUT" |
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | wc -l)
 {
-    echo "# tsxen $COMMIT$([ "$DIRTY" -gt 0 ] && echo " + $DIRTY uncommitted change(s) in src/"), column scale $TSXEN_SCALE, timing $TSXEN_TIMING$([ "$WITH_TSXEN" = 1 ] || echo ' (not run)')"
+    echo "# tsxen $COMMIT$([ "$DIRTY" -gt 0 ] && echo " + $DIRTY uncommitted change(s) in src/"), scale $TSXEN_SCALE (tsxen-nojit $NOJIT_TSXEN_SCALE), timing $TSXEN_TIMING$([ "$WITH_TSXEN" = 1 ] || echo ' (not run)')"
     [ -z "$NOTE32" ] || echo "# $NOTE32"
     echo "# load average (1/5/15 min) before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') on $(nproc) cpus (other work on the machine skews every column)"
     echo "# kit $KIT (content hash $KIT_SUM)"

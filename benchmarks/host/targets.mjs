@@ -78,7 +78,9 @@ for (const f of FIGURES) {
     const w = cross ? f.get(COL, "wall") : null;
     const verdict = v === null ? "not run" : f.ok(v) ? "**PASS**" : "**FAIL**";
     verdicts.push(verdict);
-    if (v !== null && w !== null && !f.name.startsWith("paging")) maxGap = Math.max(maxGap, Math.abs(v / w - 1));
+    // Marker time shorter than net wall time (rate higher) on the long
+    // workloads: the CLI delivers BENCH start late (buffered output).
+    if (v !== null && w !== null && f.name.endsWith("MIPS")) maxGap = Math.max(maxGap, v / w - 1);
     // Native twins run Linux system calls for int80*: not comparable, left out.
     const o = others.map((c) => c.startsWith("native") && f.name.startsWith("int80") ? "–" : cell(f, f.get(c, "kit")));
     out += `| ${f.name} | ${f.target} | ${cell(f, v)} | ${verdict} |${cross ? ` ${cell(f, w)} |` : ""} ${o.join(" | ")} |\n`;
@@ -89,14 +91,14 @@ out += `\n${pass} of ${run} targets met (${COL} at scale ${scale}, ${data.meta.r
 out += `All figures are host time: how fast each emulator runs the guest, not the guest's simulated time. ` +
     `Medians of per-iteration times on each column's timing basis (${COL}: ${basis}); the other columns are anchors at their own scales.\n`;
 if (maxGap > 0.05)
-    out += `Note: ${COL}'s inner (marker) and net-wall figures differ by up to ${(maxGap * 100).toFixed(0)} %: it seems to deliver ` +
+    out += `Note: ${COL}'s inner (marker) rates exceed its net-wall rates by up to ${(maxGap * 100).toFixed(0)} %: it seems to deliver ` +
         `serial output late, so its marker times miss part of the workload. Prefer --tsxen-timing wall.\n`;
 // Noise check: a native twin runs the same code for coremark and paging (the
 // host twin does not page), so its ratio should be 1.
 for (const c of others.filter((c) => c.startsWith("native"))) {
     const n = pagingOverhead(c, "kit");
-    if (n !== null && Math.abs(n) > 5)
-        out += `Warning: the machine was noisy during this run: ${c} took ${n.toFixed(0)} % ${n > 0 ? "longer" : "less"} on paging than on coremark ` +
+    if (n !== null && Math.abs(n) > 10)
+        out += `Warning: the machine was noisy during this run: ${c} took ${Math.abs(n).toFixed(0)} % ${n > 0 ? "longer" : "less"} on paging than on coremark ` +
             `although it runs the same code for both. The figures, the paging overhead above all, are unreliable: rerun with more rounds ` +
             `(--runs 3) on a quiet machine.\n`;
 }
@@ -104,7 +106,7 @@ for (const c of others.filter((c) => c.startsWith("native"))) {
 try {
     const env = fs.readFileSync(path.join(path.dirname(file), "env.txt"), "utf8");
     const m = env.match(/load average .*?before: ([\d.]+) \S+ \S+, after: ([\d.]+) \S+ \S+ on (\d+) cpus/);
-    if (m && (+m[1] > 0.5 * +m[3] || +m[2] > 0.5 * +m[3] + 1))
+    if (m && (+m[1] > 0.75 * +m[3] || +m[2] > 0.5 * +m[3] + 1))
         out += `Warning: other work was running (load average ${m[1]} before, ${m[2]} after, on ${m[3]} cpus): ` +
             `every column is slowed unevenly; rerun on a quiet machine before trusting these figures.\n`;
 } catch { /* no env.txt */ }
