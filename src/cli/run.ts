@@ -86,6 +86,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   // each line goes out as soon as the guest ends it (stdout to a pipe or file is synchronous on Linux),
   // so a reader timestamping lines sees them when the guest wrote them
   const serial = (b: number): void => { out.push(b); if (b === 10) flush(); };
+  // a reader that goes away (`tsxen run ... | head`) ends the run quietly, as SIGPIPE ends other tools
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   const pc = new Pc({ memoryMiB, serial, ...(disk ? { disk } : {}) });
   if (args.flags["no-jit"]) pc.cpu.compileBlocks = false;
   if (args.options["jit-threshold"] !== undefined) {

@@ -376,6 +376,11 @@ static void ide_setup(void)
 
 static void ata_reset(void)
 {
+    /* Device 0 is selected before the reset as well: QEMU keeps the device
+     * selected before a reset, and selecting after it races with QEMU's reset
+     * completion (its result depended on host timing). */
+    outb(ATA_DEVICE, 0xA0);
+    wait_not_busy("pre-reset select");
     outb(ATA_CONTROL, CTL_SRST | CTL_NIEN);
     for (int i = 0; i < 10; i++)
         io_delay();
