@@ -1,0 +1,20 @@
+/**
+ * How the hypervisor reaches machine memory: by machine (physical) address,
+ * never through a guest's page tables. The board's `Ram` provides it; every
+ * write passes Ram's watch on frames holding decoded code, so the CPU stays
+ * coherent with what the hypervisor writes (ARCHITECTURE.md §2). Frame
+ * numbers are machine frames (`Mfn`), byte addresses `Paddr`.
+ */
+export interface MachineMemory {
+  /** Bytes of machine memory (a multiple of 4 KiB). */
+  readonly size: number;
+  read8(paddr: number): number;
+  read16(paddr: number): number;
+  read32(paddr: number): number;
+  write8(paddr: number, value: number): void;
+  write16(paddr: number, value: number): void;
+  write32(paddr: number, value: number): void;
+}
+
+export const PAGE_SIZE = 4096;
+export const mfnToPaddr = (mfn: number): number => mfn * PAGE_SIZE;
