@@ -11,7 +11,7 @@ import { farTransfer, retFar } from "./far-transfer.js";
 import type { Handler } from "./handlers.js";
 import { KIND_INT1, KIND_SOFTWARE, iret, raiseEvent } from "./interrupts.js";
 import { checkIoPermission } from "./io-permission.js";
-import { EAX, EDX, GP, IF, IOPL, OF } from "./registers.js";
+import { EAX, EDX, GP, IF, IOPL } from "./registers.js";
 import { getReg, setReg } from "./operands.js";
 import { requireCpl0 } from "./exec-system.js";
 import type { IoWidth } from "../devices/device.js";
@@ -69,5 +69,4 @@ export function registerIo(h: Handler[]): void {
   h[0xca] = (cpu, s) => retFar(cpu, (cpu.dc.flags[s]! & F_O32) !== 0, cpu.dc.imm[s]! & 0xffff);
   h[0x9a] = (cpu, s) => farTransfer(cpu, cpu.dc.imm2[s]!, cpu.dc.imm[s]!, (cpu.dc.flags[s]! & F_O32) !== 0, true);
   h[0xea] = (cpu, s) => farTransfer(cpu, cpu.dc.imm2[s]!, cpu.dc.imm[s]!, (cpu.dc.flags[s]! & F_O32) !== 0, false);
-  void OF;
 }

@@ -8,7 +8,7 @@ import type { Cpu } from "./cpu.js";
 import { F_A32, F_MEM } from "./decoder.js";
 import { raise } from "./fault.js";
 import type { Handler } from "./handlers.js";
-import { AF, BR, CF, DE, DF, EAX, EBX, OF, PF, SF, UD, ZF } from "./registers.js";
+import { AF, BR, CF, DE, DF, EBX, OF, PF, SF, UD, ZF } from "./registers.js";
 import { PARITY } from "./lazy-flags.js";
 import { ea, getReg, opSize, readMem, rmwRead, rmwWrite } from "./operands.js";
 
@@ -115,5 +115,4 @@ export function registerMisc(h: Handler[]): void {
     }
   };
   h[0x11f] = () => {}; // NOP Ev (0F 1F /0)
-  void EAX;
 }

@@ -9,7 +9,7 @@ import { F_MEM, F_O32 } from "./decoder.js";
 import { raise } from "./fault.js";
 import type { Handler } from "./handlers.js";
 import { setFlagsFromIret } from "./interrupts.js";
-import { CS, EBP, ESP, GP, IOPL, RF, SS, UD, VM } from "./registers.js";
+import { CS, EBP, ESP, RF, SS, UD, VM } from "./registers.js";
 import { ea, getReg, isO32, opSize, peek, pop, push, readRm, setReg, setSp, stack32 } from "./operands.js";
 import { loadDataSegment, loadStackSegment } from "./segmentation.js";
 
@@ -37,13 +37,12 @@ function popSeg(cpu: Cpu, s: number, seg: number): void {
 function popf(cpu: Cpu, s: number): void {
   const o32 = isO32(cpu, s);
   const value = peek(cpu, 0, o32 ? 32 : 16);
-  const cpl = cpu.cpl, iopl = (cpu.eflagsRest & IOPL) >>> 12;
+  const cpl = cpu.cpl;
   setSp(cpu, (cpu.regs[ESP]! + (o32 ? 4 : 2)) & (stack32(cpu) ? -1 : 0xffff));
   // POPF: like IRET's rules (IOPL at CPL 0 only, IF when CPL <= IOPL), RF cleared, VM kept.
   const vm = cpu.eflagsRest & VM;
   setFlagsFromIret(cpu, value, o32, cpl);
   cpu.eflagsRest = (cpu.eflagsRest & ~(RF | VM)) | vm;
-  void iopl;
   cpu.attention = 1;
 }
 
@@ -167,5 +166,4 @@ export function registerStack(h: Handler[]): void {
   h[0x1b2] = (cpu, s) => loadFarPointer(cpu, s, SS);
   h[0x1b4] = (cpu, s) => loadFarPointer(cpu, s, 4);
   h[0x1b5] = (cpu, s) => loadFarPointer(cpu, s, 5);
-  void GP;
 }

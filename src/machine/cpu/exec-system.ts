@@ -14,7 +14,7 @@ import {
   CR0_CD, CR0_ET, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_DE, CR4_PAE, CR4_PGE, CR4_PSE, CR4_SUPPORTED, DB, GP, NP,
   UD, ZF,
 } from "./registers.js";
-import { ea, getReg, opSize, readRm, setReg, writeRm } from "./operands.js";
+import { ea, opSize, readRm, setReg, writeRm } from "./operands.js";
 import {
   attrDpl, attrIsCode, attrPresent, desc, descAttr, descBase, descLimit, descriptorAddress, readDescriptor,
 } from "./segmentation.js";
@@ -244,5 +244,4 @@ export function registerSystem(h: Handler[]): void {
   h[0x122] = (cpu, s) => movCr(cpu, s, true);
   h[0x121] = (cpu, s) => movDr(cpu, s, false);
   h[0x123] = (cpu, s) => movDr(cpu, s, true);
-  void getReg;
 }

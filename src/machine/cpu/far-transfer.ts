@@ -55,7 +55,7 @@ export function farTransfer(cpu: Cpu, sel: number, offset: number, o32: boolean,
   if (type !== 0x4 && type !== 0xc) raise(GP, sel & 0xfffc); // TSS, task gate, or not a gate
   if (dpl < cpl || dpl < rpl) raise(GP, sel & 0xfffc);
   if (!attrPresent(attr)) raise(NP, sel & 0xfffc);
-  callGate(cpu, sel, lo, hi, call);
+  callGate(cpu, lo, hi, call);
 }
 
 function pushReturn(cpu: Cpu, o32: boolean): void {
@@ -70,12 +70,11 @@ function pushReturn(cpu: Cpu, o32: boolean): void {
   }
 }
 
-function callGate(cpu: Cpu, gateSel: number, gateLo: number, gateHi: number, call: boolean): void {
+function callGate(cpu: Cpu, gateLo: number, gateHi: number, call: boolean): void {
   const gate32 = (gateHi & 0x800) !== 0;
   const codeSel = gateLo >>> 16;
   const offset = gate32 ? (gateHi & 0xffff0000) | (gateLo & 0xffff) : gateLo & 0xffff;
   const params = gateHi & 0x1f;
-  void gateSel;
   if ((codeSel & 0xfffc) === 0) raise(GP, 0);
   readDescriptor(cpu, codeSel);
   const lo = desc[0]!, hi = desc[1]!;

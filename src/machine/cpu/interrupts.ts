@@ -17,11 +17,11 @@ import {
   AC, CS, DF_VEC, EFLAGS_FIXED1, ESP, GP, ID, IF, IOPL, NP, NT, RF, SS, SS_VEC, TF, TS, VM,
 } from "./registers.js";
 import {
-  attrDpl, checkOuterStack, attrIsCode, attrPresent, desc, descAttr, descBase, descLimit, loadCodeSegment, loadStackSegment,
+  attrDpl, checkOuterStack, attrIsCode, attrPresent, desc, descAttr, descBase, descLimit, loadCodeSegment,
   nullInaccessibleSegments, readDescriptor, setSegment,
 } from "./segmentation.js";
 import { frameValues, writeFrame } from "./stack-frame.js";
-import { getSp, pop, setSp, stack32 } from "./operands.js";
+import { pop, setSp, stack32 } from "./operands.js";
 
 export const KIND_EXCEPTION = 0, KIND_SOFTWARE = 1, KIND_EXTERNAL = 2, KIND_INT1 = 3;
 
@@ -272,4 +272,3 @@ export function setFlagsFromIret(cpu: Cpu, value: number, o32: boolean, cpl: num
   cpu.eflagsRest = (((rest & ~changeable) | (value & changeable)) & ~VM & ~0x8d5) | EFLAGS_FIXED1;
 }
 
-export { getSp, loadStackSegment };

@@ -395,6 +395,5 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
     if (dec) ctx.producer = null; // CF is not from this subtraction
     return true;
   }
-  void eip;
   return false;
 }
