@@ -101,6 +101,8 @@ export const DOMID = {
   FIRST_RESERVED: 0x7ff0,
   SELF: 0x7ff0,
   IO: 0x7ff1,
+  /** Owner of the hypervisor's own frames (xen.h DOMID_XEN). */
+  XEN: 0x7ff2,
 } as const;
 
 /** mmuext_op commands (§4.22). 14 is unused. */

@@ -74,6 +74,7 @@
 #define DOMID_FIRST_RESERVED                    0x7ff0
 #define DOMID_SELF                              0x7ff0
 #define DOMID_IO                                0x7ff1
+#define DOMID_XEN                               0x7ff2
 
 /* mmuext_op commands (§4.22; xen.h) */
 #define MMUEXT_PIN_L1_TABLE                     0
