@@ -11,3 +11,6 @@ export const EXIT_TRIPLE_FAULT = 68; // the guest triple-faulted (machine shutdo
 export const EXIT_IDLE = 74; // the guest halted with nothing left that could wake it
 export const EXIT_TIMEOUT = 72; // --timeout elapsed (host seconds)
 export const EXIT_INTERNAL = 70; // a bug in tsxen itself
+export const EXIT_DOMAIN_CRASH = 76; // a PV domain crashed (SHUTDOWN_crash, watchdog, or the hypervisor crashed it)
+export const EXIT_DOMAIN_REBOOT = 78; // a PV domain asked to reboot (SHUTDOWN_reboot)
+// A PV domain that shuts down with SHUTDOWN_poweroff ends the run with status 0.

@@ -22,6 +22,7 @@ import {
   EXIT_DATAERR, EXIT_IDLE, EXIT_NOINPUT, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, EXIT_USAGE,
 } from "./exit-status.js";
 import { parseArgs, type ParsedArgs } from "./args.js";
+import { isXenKernel, runPv } from "./run-pv.js";
 
 /** Simulated cycles per slice: 10 ms of the 2.4 GHz machine. */
 const SLICE_CYCLES = 24_000_000;
@@ -64,6 +65,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const kernel = readInput(kernelPath, "kernel");
   if (typeof kernel === "string") { process.stderr.write(kernel + "\n"); return EXIT_NOINPUT; }
+  if (isXenKernel(kernel)) {
+    return runPv({
+      kernel, kernelPath, memoryMiB, cmdline: args.options.cmdline ?? "", timeout, noJit: args.flags["no-jit"] === true,
+    });
+  }
   let disk: MemoryDisk | undefined;
   if (args.options.disk !== undefined) {
     const image = readInput(args.options.disk, "disk image");
