@@ -9,7 +9,8 @@
  * for the hypervisor's own frames (M2P, descriptor tables). Status: 0 on
  * SHUTDOWN_poweroff, EXIT_DOMAIN_REBOOT on reboot, EXIT_DOMAIN_CRASH on a
  * crash or any other shutdown reason, EXIT_IDLE / EXIT_TIMEOUT as for bare
- * kernels.
+ * kernels. TSXEN_CHECK_INVARIANTS=1 checks the frame table after every MMU
+ * hypercall (a violation crashes the domain).
  */
 import { Pc } from "../machine/pc.js";
 import { LoaderError, elfNotes } from "../machine/boot/elf32.js";
@@ -47,6 +48,7 @@ export async function runPv(o: RunPvOptions): Promise<number> {
   const started = startPvDomain({
     cpu: pc.cpu, ram: pc.ram, image: o.kernel, memoryBytes: o.memoryMiB * 1024 * 1024, cmdline: o.cmdline,
     sinks: { ring: (bytes) => { process.stdout.write(bytes); }, log },
+    checkInvariants: process.env.TSXEN_CHECK_INVARIANTS === "1",
   });
   if (started instanceof LoaderError) {
     process.stderr.write(`tsxen run: ${o.kernelPath}: ${started.message}\n`);

@@ -11,7 +11,8 @@
  * buffered per line as Xen buffers a domU's output), sched_op (yield,
  * shutdown, §4.7), event_channel_op(send) on the console port, which stands
  * for domain 0's console daemon and drains the console ring (§9.2) to the
- * ring sink. Everything else is −ENOSYS. No guest action may throw out of
+ * ring sink, xen_version (§4.15, xen-version.ts). start-domain.ts adds the
+ * MMU hypercalls (mmu-ops.ts). Everything else is −ENOSYS. No guest action may throw out of
  * trap(): an unexpected error crashes the domain with its message.
  */
 import { CONSOLEIO, EVTCHNOP, HYPERCALL, SCHEDOP, SHUTDOWN } from "../../abi/hypercalls.js";
@@ -28,6 +29,7 @@ import type { BuiltDomain } from "./domain-builder.js";
 import { PvGuestMemory } from "./guest-memory.js";
 import { HYPERCALL_VECTOR } from "./hypervisor-area.js";
 import { HypercallTable } from "./hypercall.js";
+import { xenVersion } from "./xen-version.js";
 
 export interface PvSinks {
   /** Bytes the console daemon read from the guest's console ring (stdout). */
@@ -64,6 +66,7 @@ export class PvHost implements Ring0Host {
     this.guest = new PvGuestMemory(o.mem, () => ({ l3, nx: false }));
     this.hypercalls
       .register(HYPERCALL.console_io, ([cmd, count, buf]) => this.consoleIo(cmd, count, buf))
+      .register(HYPERCALL.xen_version, ([cmd, arg]) => xenVersion(this.guest, cmd, arg))
       .register(HYPERCALL.sched_op, ([cmd, arg]) => this.schedOp(cmd, arg))
       .register(HYPERCALL.event_channel_op, ([cmd, arg]) => this.eventChannelOp(cmd, arg));
   }

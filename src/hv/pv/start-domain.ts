@@ -2,7 +2,7 @@
  * Start one PV domain on a bare machine (docs/xen-pv32-abi.md §1): the frame
  * table over all of machine RAM, the hypervisor's frames (HypervisorArea),
  * the PV page-table types, the domain builder, then the vCPU state and the
- * ring-0 host on the CPU. The caller runs the CPU and reads `host.end`.
+ * ring-0 host on the CPU, with the MMU hypercalls (mmu-ops.ts). The caller runs the CPU and reads `host.end`.
  */
 import type { Cpu } from "../../machine/cpu/cpu.js";
 import type { Ram } from "../../machine/memory/ram.js";
@@ -15,6 +15,7 @@ import { PvPageTables } from "./page-types.js";
 import { HypervisorArea, HypervisorAreaError } from "./hypervisor-area.js";
 import { setupVcpu } from "./cpu-setup.js";
 import { PvHost, type PvSinks } from "./pv-host.js";
+import { PvMmu } from "./mmu-ops.js";
 
 export interface StartPvDomainOptions {
   cpu: Cpu;
@@ -23,6 +24,8 @@ export interface StartPvDomainOptions {
   memoryBytes: number;
   cmdline: string;
   sinks: PvSinks;
+  /** Check the frame table's invariants after every MMU hypercall; a violation crashes the domain. */
+  checkInvariants?: boolean;
 }
 
 export interface StartedPvDomain {
@@ -55,6 +58,10 @@ export function startPvDomain(o: StartPvDomainOptions): StartedPvDomain | Loader
   if (domain instanceof LoaderError) return domain;
   setupVcpu(o.cpu, area, domain);
   const host = new PvHost({ cpu: o.cpu, mem: o.ram, domain, domid: FIRST_DOMU, consoleEvtchn: CONSOLE_EVTCHN, sinks: o.sinks });
+  new PvMmu({
+    cpu: o.cpu, mem: o.ram, frames, tables, area, guest: host.guest, self: FIRST_DOMU, l3Mfn: domain.l3Mfn,
+    checkInvariants: o.checkInvariants ?? false, crash: (m) => host.crash(m),
+  }).register(host.hypercalls);
   o.cpu.host = host;
   return { host, domain, frames, tables };
 }
