@@ -1,6 +1,7 @@
 /**
- * PV test kernels (issue 4): pv-hypercalls (xen_version, −ENOSYS, sched_op)
- * and pv-mmu (mmu_update, update_va_mapping, mmuext_op TLB ops). Each run's
+ * PV test kernels (issue 4): pv-hypercalls (xen_version, −ENOSYS, sched_op),
+ * pv-mmu (mmu_update, update_va_mapping, mmuext_op TLB ops) and pv-traps
+ * (set_trap_table, bounce frames, CR2, iret; src/hv/pv/traps.ts). Each run's
  * console ring (stdout) equals expected.txt and the status is 0, with the
  * frame-table invariants checked after every MMU hypercall
  * (TSXEN_CHECK_INVARIANTS=1: a violation would crash the domain). Needs
@@ -15,7 +16,7 @@ import { test } from 'node:test';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-for (const name of ['pv-hypercalls', 'pv-mmu']) {
+for (const name of ['pv-hypercalls', 'pv-mmu', 'pv-traps']) {
   const elf = join(root, 'guests', 'build', 'tests', `${name}.elf`);
   test(`tsxen run ${name}.elf: stdout equals expected.txt, status 0, invariants hold`, { skip: !existsSync(elf) && 'guests not built' }, () => {
     const r = spawnSync(join(root, 'bin', 'tsxen'), ['run', elf, '--timeout', '60'], {

@@ -5,7 +5,9 @@
  *
  *   int $0x82 from ring 1 ──► HypercallTable by EAX (EBX ECX EDX ESI EDI)
  *                             ──► EAX = result, resume after the INT
- *   exception 0–19 (and INT 0x82 from ring 3 = #GP) ──► crash the domain
+ *   exception 0–20, INT3/INTO, a refused INT n (#GP) ──► PvTraps: bounce
+ *                             to the guest's virtual IDT (traps.ts, §6.3–§6.4)
+ *   external interrupt, SYSENTER ──► crash the domain
  *
  * Hypercalls here: console_io (CONSOLEIO_write, §4.16: bytes to the log,
  * buffered per line as Xen buffers a domU's output), sched_op (yield,
@@ -30,6 +32,7 @@ import { PvGuestMemory } from "./guest-memory.js";
 import { HYPERCALL_VECTOR } from "./hypervisor-area.js";
 import { HypercallTable } from "./hypercall.js";
 import { xenVersion } from "./xen-version.js";
+import { PvTraps } from "./traps.js";
 
 export interface PvSinks {
   /** Bytes the console daemon read from the guest's console ring (stdout). */
@@ -57,6 +60,7 @@ const LINE_MAX = 256;
 export class PvHost implements Ring0Host {
   readonly hypercalls = new HypercallTable();
   readonly guest: PvGuestMemory;
+  readonly traps: PvTraps;
   /** Set once the domain has shut down or crashed; the CPU is stopped. */
   end: DomainEnd | undefined;
   private line = "";
@@ -69,6 +73,11 @@ export class PvHost implements Ring0Host {
       .register(HYPERCALL.xen_version, ([cmd, arg]) => xenVersion(this.guest, cmd, arg))
       .register(HYPERCALL.sched_op, ([cmd, arg]) => this.schedOp(cmd, arg))
       .register(HYPERCALL.event_channel_op, ([cmd, arg]) => this.eventChannelOp(cmd, arg));
+    this.traps = new PvTraps({
+      cpu: o.cpu, mem: o.mem, guest: this.guest, sharedInfoMfn: o.domain.sharedInfoMfn,
+      kernelSs: o.domain.vcpu.kernelSs, kernelSp: o.domain.vcpu.kernelSp, crash: (m) => this.crash(m),
+    });
+    this.traps.register(this.hypercalls);
   }
 
   trap(frame: TrapFrame): void {
@@ -81,6 +90,7 @@ export class PvHost implements Ring0Host {
         r[EAX] = this.hypercalls.dispatch(r[EAX]! >>> 0, args);
         return;
       }
+      if (!frame.external && frame.vector < 256) return this.traps.exception(frame);
       const ec = frame.errorCode >= 0 ? ` error code ${hex(frame.errorCode)}` : "";
       const cr2 = frame.vector === 14 ? ` cr2 ${hex(frame.cr2)}` : "";
       this.crash(`unhandled exception ${frame.vector}${ec}${cr2} at ${hex(frame.cs, 4)}:${hex(frame.eip)}`);

@@ -1,0 +1,257 @@
+/**
+ * The PV vCPU's virtual IDT and the way back from it
+ * (docs/xen-pv32-abi.md §4.1, §4.4, §4.5, §4.20, §5.11, §6.3, §6.4, §6.7):
+ *
+ *   set_trap_table ──► trapCtxt[0..255] (§2.5: vector, flags DPL|mask, cs, address)
+ *   stack_switch   ──► kernel SS:ESP, used by ring 3 → ring 1 bounces (§4.4)
+ *   exception (PvHost.trap) ──► bounce frame on the guest kernel stack (§6.4)
+ *                               ──► trapCtxt[vec].cs:address at ring 1
+ *   iret (§6.7)    ──► pop EAX EIP CS EFLAGS [ESP SS], upcall mask := !IF
+ *
+ * What reaches the virtual IDT (§6.3): exceptions 0–20 (DPL not checked;
+ * #PF stores CR2 in vcpu_info[0].arch.cr2, §5.11, the hardware error code
+ * already has U/S per the guest ring); INT3/INTO through the DPL-3 hardware
+ * gates 3 and 4 (trap-style EIP); any other `INT n` the hardware refuses
+ * with #GP((n << 3) | 2) — if trapCtxt[n] allows the guest ring (DPL ≥ 1 at
+ * ring 1, 3 at ring 3) it becomes a software interrupt to n with EIP after
+ * the 2-byte INT, as Xen's do_general_protection does; otherwise the #GP
+ * itself is bounced (so `int $0x82` at ring 3 is #GP(0x412), §3.1).
+ *
+ * Simplifications (kept as the brief asks): handlers and iret targets must
+ * be the FLAT selectors (§6.2; there is no set_gdt yet), a vector whose
+ * entry has a null CS, a kernel stack that cannot be written with the guest
+ * kernel's rights, an unreadable iret frame, an iret to RPL 0 or to vm86
+ * all crash the domain (Xen's failsafe rules, §6.4/§6.7; Xen would bounce
+ * #GP(0) for vm86). The event upcall itself (§6.5) is not delivered here;
+ * set_callbacks/callback_op only record the callbacks.
+ */
+import { ERRNO } from "../../abi/errno.js";
+import { CALLBACKF, CALLBACKOP, CALLBACKTYPE, HYPERCALL } from "../../abi/hypercalls.js";
+import { FLAT, FLAT_DESCRIPTOR } from "../../abi/segments.js";
+import { TRAP_INFO } from "../../abi/structs.js";
+import { PAGE } from "../../abi/memory-layout.js";
+import type { TrapFrame } from "../../machine/exits.js";
+import type { Cpu } from "../../machine/cpu/cpu.js";
+import { CS, EBX, ESP, IF, NT, RF, SS, TF, VM } from "../../machine/cpu/registers.js";
+import { nullInaccessibleSegments } from "../../machine/cpu/segmentation.js";
+import { vaddr } from "../../lib/brand.js";
+import type { MachineMemory } from "../core/machine-memory.js";
+import type { PvGuestMemory } from "./guest-memory.js";
+import type { HypercallTable } from "./hypercall.js";
+import { loadFlatSegment } from "./cpu-setup.js";
+
+/** One virtual IDT entry (§2.5). */
+interface TrapInfo { flags: number; cs: number; address: number }
+interface Callback { cs: number; eip: number; mask: boolean }
+
+/** Vectors that push an error code (§6.3). */
+const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
+/** Entries set_trap_table installs before it continues itself (Xen preempts the same way). */
+const TRAP_TABLE_BATCH = 256;
+const IOPL_MASK = 3 << 12;
+/** §6.7 step 3: the EFLAGS bits the iret hypercall takes from the frame. */
+const IRET_EFLAGS_MASK = 0x003f7fd5;
+const GP = 13, PF = 14;
+
+export interface PvTrapsOptions {
+  cpu: Cpu;
+  mem: MachineMemory;
+  guest: PvGuestMemory;
+  /** Machine frame of shared_info; vcpu_info[0] is at its start (§2.2, §2.3). */
+  sharedInfoMfn: number;
+  /** Initial kernel stack (§1.11) until stack_switch changes it. */
+  kernelSs: number;
+  kernelSp: number;
+  crash(message: string): void;
+}
+
+export class PvTraps {
+  private readonly trapCtxt: Array<TrapInfo | undefined> = new Array(256);
+  private kernelSs: number;
+  private kernelSp: number;
+  readonly callbacks = new Map<number, Callback>();
+
+  constructor(private readonly o: PvTrapsOptions) {
+    this.kernelSs = o.kernelSs;
+    this.kernelSp = o.kernelSp >>> 0;
+  }
+
+  register(t: HypercallTable): void {
+    t.register(HYPERCALL.set_trap_table, ([table]) => this.setTrapTable(table))
+      .register(HYPERCALL.stack_switch, ([ss, esp]) => this.stackSwitch(ss, esp))
+      .register(HYPERCALL.set_callbacks, ([ecs, eeip, fcs, feip]) => this.setCallbacks(ecs, eeip, fcs, feip))
+      .register(HYPERCALL.callback_op, ([cmd, arg]) => this.callbackOp(cmd, arg))
+      .register(HYPERCALL.iret, () => this.iret());
+  }
+
+  /** §4.1: entries until address 0; CS RPL raised to ≥ 1; −EFAULT on an unreadable entry. */
+  private setTrapTable(table: number): number {
+    if (table === 0) { this.trapCtxt.fill(undefined); return 0; }
+    for (let i = 0; i < TRAP_TABLE_BATCH; i++) {
+      const e = this.o.guest.copyFromGuest(vaddr((table + i * 8) >>> 0), 8);
+      if (e === undefined) return -ERRNO.EFAULT;
+      const v = new DataView(e.buffer, e.byteOffset, 8);
+      const address = v.getUint32(4, true);
+      if (address === 0) return 0;
+      this.trapCtxt[v.getUint8(0)] = { flags: v.getUint8(1), cs: raiseRpl(v.getUint16(2, true)), address };
+    }
+    // a continuation, as Xen's hypercall_create_continuation: re-execute the
+    // INT 0x82 with EBX on the next entry (EAX = set_trap_table = the result 0)
+    this.o.cpu.regs[EBX] = (table + TRAP_TABLE_BATCH * 8) | 0;
+    this.o.cpu.eip = (this.o.cpu.eip - 2) >>> 0;
+    return HYPERCALL.set_trap_table;
+  }
+
+  /** §4.4: no checks; RPL raised to ≥ 1. */
+  private stackSwitch(ss: number, esp: number): number {
+    this.kernelSs = raiseRpl(ss & 0xffff);
+    this.kernelSp = esp >>> 0;
+    return 0;
+  }
+
+  /** §4.5: failsafe is registered without CALLBACKF_mask_events; always 0. */
+  private setCallbacks(ecs: number, eeip: number, fcs: number, feip: number): number {
+    this.callbacks.set(CALLBACKTYPE.event, { cs: raiseRpl(ecs & 0xffff), eip: eeip >>> 0, mask: true });
+    this.callbacks.set(CALLBACKTYPE.failsafe, { cs: raiseRpl(fcs & 0xffff), eip: feip >>> 0, mask: false });
+    return 0;
+  }
+
+  /** §4.5 callback_op: register / unregister (callback_register is 12 bytes). */
+  private callbackOp(cmd: number, arg: number): number {
+    if (cmd !== CALLBACKOP.register && cmd !== CALLBACKOP.unregister) return -ERRNO.EINVAL;
+    const raw = this.o.guest.copyFromGuest(vaddr(arg), cmd === CALLBACKOP.register ? 12 : 4);
+    if (raw === undefined) return -ERRNO.EFAULT;
+    const v = new DataView(raw.buffer, raw.byteOffset, raw.length);
+    const type = v.getUint16(0, true);
+    if (cmd === CALLBACKOP.unregister) {
+      if (type === CALLBACKTYPE.nmi) { this.trapCtxt[2] = undefined; return 0; }
+      const known: number[] = [CALLBACKTYPE.event, CALLBACKTYPE.failsafe, CALLBACKTYPE.syscall32, CALLBACKTYPE.sysenter];
+      return known.includes(type) ? -ERRNO.EINVAL : -ERRNO.ENOSYS;
+    }
+    const flags = v.getUint16(2, true), cs = raiseRpl(v.getUint32(4, true) & 0xffff), eip = v.getUint32(8, true);
+    switch (type) {
+      case CALLBACKTYPE.event:
+        this.callbacks.set(type, { cs, eip, mask: true });
+        return 0;
+      case CALLBACKTYPE.failsafe: case CALLBACKTYPE.sysenter: case CALLBACKTYPE.syscall32:
+        this.callbacks.set(type, { cs, eip, mask: (flags & CALLBACKF.mask_events) !== 0 });
+        return 0;
+      case CALLBACKTYPE.nmi:
+        this.trapCtxt[2] = { flags: TRAP_INFO.MASK_EVENTS, cs: FLAT.RING1_CS, address: eip };
+        return 0;
+      default:
+        return -ERRNO.ENOSYS;
+    }
+  }
+
+  /** An exception, INT3/INTO or a refused INT n from the guest (§6.3): bounce it or crash. */
+  exception(f: TrapFrame): void {
+    const ring = f.cs & 3;
+    if (ring === 0) return this.o.crash(`exception ${f.vector} in ring 0`);
+    if (f.vector === GP && f.errorCode >= 0 && (f.errorCode & 3) === 2) {
+      const n = f.errorCode >>> 3, ti = this.trapCtxt[n];
+      if (ti !== undefined && (ti.flags & TRAP_INFO.DPL_MASK) >= ring) {
+        return this.bounce(n, -1, { ...f, eip: (f.eip + 2) >>> 0 });
+      }
+    }
+    if (f.vector > 20) return this.o.crash(`unexpected vector ${f.vector}`);
+    if (f.vector === PF) this.o.mem.write32(this.vcpuInfo() + 8, f.cr2 >>> 0);
+    this.bounce(f.vector, HAS_ERROR_CODE.has(f.vector) ? f.errorCode : -1, f);
+  }
+
+  /** §6.4: push the bounce frame and enter trapCtxt[vector] at ring 1. */
+  private bounce(vector: number, errorCode: number, f: TrapFrame): void {
+    const ti = this.trapCtxt[vector];
+    if (ti === undefined || (ti.cs & 0xfffc) === 0) {
+      return this.o.crash(`Unhandled: vec ${vector} at ${hex(f.cs, 4)}:${hex(f.eip)}`);
+    }
+    const fromUser = (f.cs & 3) > 1;
+    const ss = fromUser ? this.kernelSs : f.ss;
+    if ((ss & 0xfffc) !== (FLAT.RING1_SS & 0xfffc) || (ti.cs & 0xfffc) !== (FLAT.RING1_CS & 0xfffc)) {
+      return this.o.crash(`vec ${vector}: handler ${hex(ti.cs, 4)} or stack ${hex(ss, 4)} is not FLAT ring 1`);
+    }
+    const saved = this.mem8(1);
+    const eflags = ((f.eflags & ~(IF | IOPL_MASK)) | (saved === 0 ? IF : 0)) >>> 0;
+    const words: number[] = [];
+    if (errorCode >= 0) words.push(errorCode);
+    words.push(f.eip, (f.cs & 0xffff) | (saved << 16), eflags);
+    if (fromUser) words.push(f.esp, f.ss & 0xffff);
+    const esp = ((fromUser ? this.kernelSp : f.esp) - words.length * 4) >>> 0;
+    if (!this.o.guest.copyToGuest(vaddr(esp), u32s(words))) {
+      return this.o.crash(`vec ${vector}: cannot write the bounce frame at ${hex(esp)}`);
+    }
+    if ((ti.flags & TRAP_INFO.MASK_EVENTS) !== 0) this.o.mem.write8(this.vcpuInfo() + 1, 1);
+    const cpu = this.o.cpu;
+    this.enter(FLAT.RING1_CS, ti.address, FLAT.RING1_SS, esp);
+    cpu.eflags = cpu.eflags & ~(TF | NT | RF | VM);
+  }
+
+  /** §6.7: EAX EIP CS EFLAGS [ESP SS] from the guest stack; returns the saved EAX. */
+  private iret(): number {
+    const cpu = this.o.cpu, sp = cpu.regs[ESP]! >>> 0;
+    const fail = (why: string): number => { this.o.crash(`iret: ${why}`); return cpu.regs[0]! | 0; };
+    const head = this.o.guest.copyFromGuest(vaddr(sp), 16);
+    if (head === undefined) return fail(`unreadable frame at ${hex(sp)}`);
+    const [eax, eip, cs, eflags] = words32(head);
+    const rpl = cs! & 3;
+    if (rpl === 0) return fail("return to RPL 0");
+    if ((eflags! & VM) !== 0) return fail("return to vm86");
+    let ss = cpu.segSel[SS]!, esp = (sp + 16) >>> 0;
+    if (rpl !== 1) {
+      const tail = this.o.guest.copyFromGuest(vaddr((sp + 16) >>> 0), 8);
+      if (tail === undefined) return fail(`unreadable frame at ${hex(sp)}`);
+      [esp, ss] = words32(tail) as [number, number];
+      ss &= 0xffff;
+      const dsHi = rpl === 3 ? FLAT.RING3_DS : -1;
+      if ((ss & 0xfffc) !== (dsHi & 0xfffc) || (ss & 3) !== rpl) return fail(`bad SS ${hex(ss, 4)}`);
+    }
+    const wantCs = rpl === 1 ? FLAT.RING1_CS : FLAT.RING3_CS;
+    if ((cs! & 0xffff) !== wantCs) return fail(`CS ${hex(cs!, 4)} is not a FLAT selector`);
+    this.enter(wantCs, eip!, ss, esp);
+    cpu.eflags = ((eflags! & IRET_EFLAGS_MASK & ~IOPL_MASK) | IF | 2) >>> 0;
+    this.o.mem.write8(this.vcpuInfo() + 1, (eflags! & IF) !== 0 ? 0 : 1);
+    return eax! | 0;
+  }
+
+  /** Load CS:EIP and SS:ESP (FLAT selectors) and the CPL they imply. */
+  private enter(cs: number, eip: number, ss: number, esp: number): void {
+    const cpu = this.o.cpu, cpl = cs & 3;
+    loadFlatSegment(cpu, CS, cs);
+    loadFlatSegment(cpu, SS, ss);
+    cpu.csDescLo = FLAT_DESCRIPTOR.RING1_CS_LO;
+    cpu.csDescHi = cpl === 3 ? FLAT_DESCRIPTOR.RING3_CS_HI : FLAT_DESCRIPTOR.RING1_CS_HI;
+    cpu.cpl = cpl;
+    cpu.updateAccessMasks();
+    if (cpl === 3) nullInaccessibleSegments(cpu);
+    cpu.regs[ESP] = esp | 0;
+    cpu.eip = eip >>> 0;
+  }
+
+  private vcpuInfo(): number {
+    return this.o.sharedInfoMfn * PAGE.SIZE;
+  }
+
+  private mem8(off: number): number {
+    return this.o.mem.read8(this.vcpuInfo() + off);
+  }
+}
+
+function raiseRpl(sel: number): number {
+  return (sel & 3) === 0 ? (sel & ~3) | 1 : sel;
+}
+
+function u32s(words: number[]): Uint8Array {
+  const b = new Uint8Array(words.length * 4), v = new DataView(b.buffer);
+  words.forEach((w, i) => v.setUint32(i * 4, w >>> 0, true));
+  return b;
+}
+
+function words32(b: Uint8Array): number[] {
+  const v = new DataView(b.buffer, b.byteOffset, b.length), out: number[] = [];
+  for (let i = 0; i < b.length; i += 4) out.push(v.getUint32(i, true));
+  return out;
+}
+
+function hex(v: number, width = 8): string {
+  return (v >>> 0).toString(16).padStart(width, "0");
+}
