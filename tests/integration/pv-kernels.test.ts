@@ -1,7 +1,9 @@
 /**
  * PV test kernels (issue 4): pv-hypercalls (xen_version, −ENOSYS, sched_op),
- * pv-mmu (mmu_update, update_va_mapping, mmuext_op TLB ops) and pv-traps
- * (set_trap_table, bounce frames, CR2, iret; src/hv/pv/traps.ts). Each run's
+ * pv-mmu (mmu_update, update_va_mapping, mmuext_op TLB ops), pv-traps
+ * (set_trap_table, bounce frames, CR2, iret; src/hv/pv/traps.ts) and
+ * pv-events (VIRQ_TIMER, set_timer_op, SCHEDOP_block, the event upcall;
+ * src/hv/pv/pv-host.ts). Each run's
  * console ring (stdout) equals expected.txt and the status is 0, with the
  * frame-table invariants checked after every MMU hypercall
  * (TSXEN_CHECK_INVARIANTS=1: a violation would crash the domain). Needs
@@ -16,7 +18,7 @@ import { test } from 'node:test';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-for (const name of ['pv-hypercalls', 'pv-mmu', 'pv-traps']) {
+for (const name of ['pv-hypercalls', 'pv-mmu', 'pv-traps', 'pv-events']) {
   const elf = join(root, 'guests', 'build', 'tests', `${name}.elf`);
   test(`tsxen run ${name}.elf: stdout equals expected.txt, status 0, invariants hold`, { skip: !existsSync(elf) && 'guests not built' }, () => {
     const r = spawnSync(join(root, 'bin', 'tsxen'), ['run', elf, '--timeout', '60'], {

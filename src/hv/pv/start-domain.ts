@@ -57,7 +57,7 @@ export function startPvDomain(o: StartPvDomainOptions): StartedPvDomain | Loader
   });
   if (domain instanceof LoaderError) return domain;
   setupVcpu(o.cpu, area, domain);
-  const host = new PvHost({ cpu: o.cpu, mem: o.ram, domain, domid: FIRST_DOMU, consoleEvtchn: CONSOLE_EVTCHN, sinks: o.sinks });
+  const host = new PvHost({ cpu: o.cpu, mem: o.ram, domain, domid: FIRST_DOMU, consoleEvtchn: CONSOLE_EVTCHN, storeEvtchn: STORE_EVTCHN, sinks: o.sinks });
   new PvMmu({
     cpu: o.cpu, mem: o.ram, frames, tables, area, guest: host.guest, self: FIRST_DOMU, l3Mfn: domain.l3Mfn,
     checkInvariants: o.checkInvariants ?? false, crash: (m) => host.crash(m),

@@ -22,8 +22,9 @@
  * entry has a null CS, a kernel stack that cannot be written with the guest
  * kernel's rights, an unreadable iret frame, an iret to RPL 0 or to vm86
  * all crash the domain (Xen's failsafe rules, §6.4/§6.7; Xen would bounce
- * #GP(0) for vm86). The event upcall itself (§6.5) is not delivered here;
- * set_callbacks/callback_op only record the callbacks.
+ * #GP(0) for vm86). upcall() delivers the event upcall (§6.5) when
+ * vcpu_info[0] has upcall_pending set and the mask clear: a bounce frame
+ * without error code to the event callback, with events masked.
  */
 import { ERRNO } from "../../abi/errno.js";
 import { CALLBACKF, CALLBACKOP, CALLBACKTYPE, HYPERCALL } from "../../abi/hypercalls.js";
@@ -159,16 +160,43 @@ export class PvTraps {
     this.bounce(f.vector, HAS_ERROR_CODE.has(f.vector) ? f.errorCode : -1, f);
   }
 
+  /**
+   * §6.5: if an upcall is deliverable (pending and not masked) bounce to the
+   * event callback at the vCPU's current state; true if one was delivered
+   * (or the domain crashed trying: a null callback CS).
+   */
+  upcall(): boolean {
+    if (this.mem8(0) === 0 || this.mem8(1) !== 0) return false;
+    const cpu = this.o.cpu;
+    if (cpu.cpl === 0) return false;
+    const cb = this.callbacks.get(CALLBACKTYPE.event);
+    const f: TrapFrame = {
+      vector: -1, errorCode: -1, software: false, external: false, cr2: 0,
+      eip: cpu.eip >>> 0, cs: cpu.segSel[CS]!, eflags: cpu.eflags >>> 0, esp: cpu.regs[ESP]! >>> 0, ss: cpu.segSel[SS]!,
+    };
+    if (cb === undefined || (cb.cs & 0xfffc) === 0) {
+      this.o.crash(`event upcall with no event callback at ${hex(f.cs, 4)}:${hex(f.eip)}`);
+      return true;
+    }
+    this.push("event upcall", { flags: TRAP_INFO.MASK_EVENTS, cs: cb.cs, address: cb.eip }, -1, f);
+    return true;
+  }
+
   /** §6.4: push the bounce frame and enter trapCtxt[vector] at ring 1. */
   private bounce(vector: number, errorCode: number, f: TrapFrame): void {
     const ti = this.trapCtxt[vector];
     if (ti === undefined || (ti.cs & 0xfffc) === 0) {
       return this.o.crash(`Unhandled: vec ${vector} at ${hex(f.cs, 4)}:${hex(f.eip)}`);
     }
+    this.push(`vec ${vector}`, ti, errorCode, f);
+  }
+
+  private push(what: string, ti: TrapInfo, errorCode: number, f: TrapFrame): void {
+    const vector = what;
     const fromUser = (f.cs & 3) > 1;
     const ss = fromUser ? this.kernelSs : f.ss;
     if ((ss & 0xfffc) !== (FLAT.RING1_SS & 0xfffc) || (ti.cs & 0xfffc) !== (FLAT.RING1_CS & 0xfffc)) {
-      return this.o.crash(`vec ${vector}: handler ${hex(ti.cs, 4)} or stack ${hex(ss, 4)} is not FLAT ring 1`);
+      return this.o.crash(`${vector}: handler ${hex(ti.cs, 4)} or stack ${hex(ss, 4)} is not FLAT ring 1`);
     }
     const saved = this.mem8(1);
     const eflags = ((f.eflags & ~(IF | IOPL_MASK)) | (saved === 0 ? IF : 0)) >>> 0;
@@ -178,7 +206,7 @@ export class PvTraps {
     if (fromUser) words.push(f.esp, f.ss & 0xffff);
     const esp = ((fromUser ? this.kernelSp : f.esp) - words.length * 4) >>> 0;
     if (!this.o.guest.copyToGuest(vaddr(esp), u32s(words))) {
-      return this.o.crash(`vec ${vector}: cannot write the bounce frame at ${hex(esp)}`);
+      return this.o.crash(`${vector}: cannot write the bounce frame at ${hex(esp)}`);
     }
     if ((ti.flags & TRAP_INFO.MASK_EVENTS) !== 0) this.o.mem.write8(this.vcpuInfo() + 1, 1);
     const cpu = this.o.cpu;
