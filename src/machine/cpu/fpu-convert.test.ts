@@ -1,18 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Fpu } from "./fpu.js";
-import { FakeMemory, OPERAND, m, popValue, pushValues, run } from "./fpu-harness.test.js";
+import { FakeMemory, OPERAND, m, popValue, pushValues, run, setup } from "./fpu-harness.test.js";
 import { F80, doubleToF80, f80ToDouble } from "./fpu-convert.js";
 import { doubleFromBits, doubleHi, doubleLo, nextUp } from "./fpu-round.js";
 
 const IE = 0x01, DE = 0x02, OE = 0x08, UE = 0x10, PE = 0x20, SF = 0x40, C1 = 0x200;
 const RC = [0x000, 0x400, 0x800, 0xc00]; // nearest, down, up, chop
 
-function setup(): { fpu: Fpu; mem: FakeMemory } {
-  const fpu = new Fpu();
-  fpu.reset();
-  return { fpu, mem: new FakeMemory() };
-}
 
 function setCw(fpu: Fpu, mem: FakeMemory, cw: number): void {
   mem.view.setUint16(0x200, cw, true);

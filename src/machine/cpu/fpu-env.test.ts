@@ -1,15 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Fpu } from "./fpu.js";
-import { FakeFault, FakeMemory, OPERAND, m, pushValues, run, snapshot } from "./fpu-harness.test.js";
+import { FakeFault, OPERAND, m, pushValues, run, setup, snapshot } from "./fpu-harness.test.js";
 
 const PE = 0x20;
 
-function setup(): { fpu: Fpu; mem: FakeMemory } {
-  const fpu = new Fpu();
-  fpu.reset();
-  return { fpu, mem: new FakeMemory() };
-}
 
 test("FNSAVE/FRSTOR: 108-byte protected-mode layout, round trip, FNSAVE reinitialises", () => {
   const { fpu, mem } = setup();

@@ -75,3 +75,12 @@ export function popValue(fpu: Fpu, mem: FakeMemory): number {
   run(fpu, mem, [0xdd, m(3)]);
   return mem.getF64(OPERAND);
 }
+
+/** A freshly initialised x87 (FNINIT state) and an empty fake memory. */
+export function setup(): { fpu: Fpu; mem: FakeMemory } {
+  const fpu = new Fpu();
+  fpu.reset();
+  return { fpu, mem: new FakeMemory() };
+}
+
+export const st = (fpu: Fpu, i: number): number => fpu.get(i);

@@ -1,18 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Fpu } from "./fpu.js";
-import { FakeMemory, OPERAND, m, popValue, pushValues, run } from "./fpu-harness.test.js";
+import { OPERAND, m, popValue, pushValues, run, setup, st } from "./fpu-harness.test.js";
 import { doubleHi, nextUp } from "./fpu-round.js";
 
 const IE = 0x01, ZE = 0x04, PE = 0x20, C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000;
 const CC = C0 | C1 | C2 | C3;
 
-function setup(): { fpu: Fpu; mem: FakeMemory } {
-  const fpu = new Fpu();
-  fpu.reset();
-  return { fpu, mem: new FakeMemory() };
-}
-const st = (fpu: Fpu, i: number): number => fpu.get(i);
 
 test("FSQRT, FRNDINT under RC, FSCALE, FXTRACT", () => {
   const { fpu, mem } = setup();

@@ -1,18 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FPU_INVALID_OPCODE, FPU_NO_EFLAGS, Fpu, isNonWaiting } from "./fpu.js";
-import { FakeMemory, OPERAND, m, pushValues, run, snapshot } from "./fpu-harness.test.js";
+import { FPU_INVALID_OPCODE, FPU_NO_EFLAGS, isNonWaiting } from "./fpu.js";
+import { OPERAND, m, pushValues, run, setup, snapshot, st } from "./fpu-harness.test.js";
 import { doubleHi } from "./fpu-round.js";
 
 const IE = 0x01, ZE = 0x04, SF = 0x40, ES = 0x80, C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, B = 0x8000;
 const CC = C0 | C1 | C2 | C3;
 
-function setup(): { fpu: Fpu; mem: FakeMemory } {
-  const fpu = new Fpu();
-  fpu.reset();
-  return { fpu, mem: new FakeMemory() };
-}
-const st = (fpu: Fpu, i: number): number => fpu.get(i);
 
 test("FNINIT state: CW 037F, SW 0, all empty (tag word FFFF)", () => {
   const { fpu } = setup();
