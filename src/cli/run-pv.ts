@@ -1,23 +1,27 @@
 /**
- * `tsxen run` for a Xen PV kernel (issue 3): detect the Xen ELF notes, build
- * the domain under the hypervisor (src/hv/pv/start-domain.ts) and run it.
- * The guest's PV console ring goes to stdout (what `xl console` shows) and
- * only that; the hypervisor log — its console_io lines as "(d1) …" and
+ * `tsxen run` for Xen PV kernels (issue 3): detect the Xen ELF notes, start
+ * the hypervisor on the board, build one domU per kernel and run them side
+ * by side. Each guest's PV console ring goes to stdout (what `xl console`
+ * shows) and only that, its lines prefixed with the domain's name when
+ * several run; the hypervisor log — console_io lines as "(d1) …" and
  * tsxen's own messages — goes to stderr (what `xl dmesg` shows).
  *
- * The board gets the domain's memory (--memory, MiB) plus HV_HEADROOM_MIB
- * for the hypervisor's own frames (M2P, descriptor tables). Status: 0 on
- * SHUTDOWN_poweroff, EXIT_DOMAIN_REBOOT on reboot, EXIT_DOMAIN_CRASH on a
- * crash or any other shutdown reason, EXIT_IDLE / EXIT_TIMEOUT as for bare
- * kernels. TSXEN_CHECK_INVARIANTS=1 checks the frame table after every MMU
- * hypercall (a violation crashes the domain).
+ * The board gets every domain's memory (--memory MiB each) plus
+ * HV_HEADROOM_MIB for the hypervisor's own frames (M2P, descriptor tables).
+ * The run ends when every domain has ended. Status: 0 when all powered off,
+ * else the first non-zero of EXIT_DOMAIN_CRASH (a crash or an unknown
+ * reason) and EXIT_DOMAIN_REBOOT in domain order; EXIT_IDLE / EXIT_TIMEOUT
+ * as for bare kernels. TSXEN_CHECK_INVARIANTS=1 checks the frame table
+ * after every MMU hypercall (a violation crashes the domain).
  */
+import { basename } from "node:path";
 import { Pc } from "../machine/pc.js";
 import { LoaderError, elfNotes } from "../machine/boot/elf32.js";
 import { SHUTDOWN } from "../abi/hypercalls.js";
-import { startPvDomain } from "../hv/pv/start-domain.js";
-import type { PvHost } from "../hv/pv/pv-host.js";
+import { Hypervisor, HypervisorAreaError } from "../hv/pv/hypervisor.js";
+import type { PvDomain } from "../hv/pv/domain.js";
 import { EXIT_DATAERR, EXIT_DOMAIN_CRASH, EXIT_DOMAIN_REBOOT, EXIT_IDLE, EXIT_TIMEOUT } from "./exit-status.js";
+import { formatPvStats } from "./pv-stats.js";
 
 const SLICE_CYCLES = 24_000_000;
 const HV_HEADROOM_MIB = 16;
@@ -33,50 +37,87 @@ export function isXenKernel(image: Uint8Array): boolean {
 }
 
 export interface RunPvOptions {
-  kernel: Uint8Array;
-  kernelPath: string;
+  kernels: Array<{ path: string; image: Uint8Array }>;
   memoryMiB: number;
+  vcpus: number;
   cmdline: string;
   timeout: number;
   noJit: boolean;
+  stats: boolean;
 }
 
 export async function runPv(o: RunPvOptions): Promise<number> {
-  const pc = new Pc({ memoryMiB: o.memoryMiB + HV_HEADROOM_MIB, serial: () => {} });
+  const pc = new Pc({ memoryMiB: o.memoryMiB * o.kernels.length + HV_HEADROOM_MIB, serial: () => {} });
   if (o.noJit) pc.cpu.compileBlocks = false;
   const log = (line: string): void => { process.stderr.write(line + "\n"); };
-  const started = startPvDomain({
-    cpu: pc.cpu, ram: pc.ram, image: o.kernel, memoryBytes: o.memoryMiB * 1024 * 1024, cmdline: o.cmdline,
-    sinks: { ring: (bytes) => { process.stdout.write(bytes); }, log },
-    checkInvariants: process.env.TSXEN_CHECK_INVARIANTS === "1",
-  });
-  if (started instanceof LoaderError) {
-    process.stderr.write(`tsxen run: ${o.kernelPath}: ${started.message}\n`);
-    return EXIT_DATAERR;
+  const several = o.kernels.length > 1;
+  const pending = new Map<number, string>();
+  const consoleOut = (d: PvDomain, bytes: Uint8Array): void => {
+    if (!several) { process.stdout.write(bytes); return; }
+    // whole lines, each prefixed with the domain's name
+    let text = (pending.get(d.domid) ?? "") + Buffer.from(bytes).toString("latin1");
+    let nl: number;
+    while ((nl = text.indexOf("\n")) >= 0) {
+      process.stdout.write(Buffer.from(`${d.name}: ${text.slice(0, nl + 1)}`, "latin1"));
+      text = text.slice(nl + 1);
+    }
+    pending.set(d.domid, text);
+  };
+  let hv: Hypervisor;
+  try {
+    hv = new Hypervisor({
+      cpu: pc.cpu, ram: pc.ram, sinks: { console: consoleOut, log },
+      checkInvariants: process.env.TSXEN_CHECK_INVARIANTS === "1",
+    });
+  } catch (e) {
+    if (e instanceof HypervisorAreaError) { log(`tsxen run: ${e.message}`); return EXIT_DATAERR; }
+    throw e;
   }
-  return drivePv(pc, started.host, o.timeout, log);
-}
-
-async function drivePv(pc: Pc, host: PvHost, timeout: number, log: (l: string) => void): Promise<number> {
+  const names = new Set<string>();
+  for (const k of o.kernels) {
+    let name = basename(k.path).replace(/\.elf$/, "");
+    while (names.has(name)) name += "'";
+    names.add(name);
+    const d = hv.createDomain({ image: k.image, memoryBytes: o.memoryMiB * 1024 * 1024, cmdline: o.cmdline, name, vcpus: o.vcpus });
+    if (d instanceof LoaderError) {
+      process.stderr.write(`tsxen run: ${k.path}: ${d.message}\n`);
+      return EXIT_DATAERR;
+    }
+  }
+  hv.start();
   const t0 = process.hrtime.bigint();
+  const finish = (status: number): number => {
+    for (const [domid, rest] of pending) {
+      const d = hv.domains.get(domid);
+      if (rest.length > 0 && d !== undefined) process.stdout.write(Buffer.from(`${d.name}: ${rest}\n`, "latin1"));
+    }
+    for (const d of hv.domains.values()) d.flushLine();
+    if (o.stats) process.stderr.write(formatPvStats(hv, pc.cpu, Number(process.hrtime.bigint() - t0) / 1e9));
+    return status;
+  };
   for (;;) {
     const reason = pc.runFor(SLICE_CYCLES);
-    const end = host.end;
-    if (end !== undefined) {
-      if (end.kind === "crash") return EXIT_DOMAIN_CRASH;
-      if (end.reason === SHUTDOWN.poweroff) return 0;
-      if (end.reason === SHUTDOWN.reboot) return EXIT_DOMAIN_REBOOT;
-      log(`tsxen: domain shut down with reason ${end.reason}`);
-      return EXIT_DOMAIN_CRASH;
-    }
+    if (hv.allEnded) return finish(exitStatus([...hv.domains.values()], log));
     if (reason === "idle") {
-      log(`tsxen: domain halted with nothing that could wake it (eip ${(pc.cpu.eip >>> 0).toString(16)})`);
-      return EXIT_IDLE;
+      log(`tsxen: every vCPU is blocked with nothing that could wake it`);
+      return finish(EXIT_IDLE);
     }
-    if (Number(process.hrtime.bigint() - t0) / 1e9 > timeout) {
-      log(`tsxen: timeout after ${timeout} s (host time)`);
-      return EXIT_TIMEOUT;
+    if (Number(process.hrtime.bigint() - t0) / 1e9 > o.timeout) {
+      log(`tsxen: timeout after ${o.timeout} s (host time)`);
+      return finish(EXIT_TIMEOUT);
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+function exitStatus(domains: PvDomain[], log: (l: string) => void): number {
+  for (const d of domains) {
+    const end = d.end;
+    if (end === undefined || (end.kind === "shutdown" && end.reason === SHUTDOWN.poweroff)) continue;
+    if (end.kind === "crash") return EXIT_DOMAIN_CRASH;
+    if (end.reason === SHUTDOWN.reboot) return EXIT_DOMAIN_REBOOT;
+    log(`tsxen: ${d.name} shut down with reason ${end.reason}`);
+    return EXIT_DOMAIN_CRASH;
+  }
+  return 0;
 }

@@ -41,7 +41,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv, {
       flags: ["stats", "no-jit"],
-      options: ["memory", "disk", "cmdline", "timeout", "jit-threshold"],
+      options: ["memory", "disk", "cmdline", "timeout", "jit-threshold", "vcpus"],
       repeatable: ["module"],
     });
   } catch (e) {
@@ -49,8 +49,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const [kernelPath, ...extra] = args.positional;
-  if (kernelPath === undefined || extra.length > 0) {
-    process.stderr.write("tsxen run: expected exactly one KERNEL.elf\n");
+  if (kernelPath === undefined) {
+    process.stderr.write("tsxen run: expected KERNEL.elf (several only for Xen PV kernels)\n");
     return EXIT_USAGE;
   }
   const memoryMiB = Number(args.options.memory ?? "128");
@@ -65,10 +65,27 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const kernel = readInput(kernelPath, "kernel");
   if (typeof kernel === "string") { process.stderr.write(kernel + "\n"); return EXIT_NOINPUT; }
+  const vcpus = Number(args.options.vcpus ?? "1");
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 32) {
+    process.stderr.write("tsxen run: --vcpus must be an integer from 1 to 32\n");
+    return EXIT_USAGE;
+  }
   if (isXenKernel(kernel)) {
+    const kernels = [{ path: kernelPath, image: kernel }];
+    for (const path of extra) {
+      const image = readInput(path, "kernel");
+      if (typeof image === "string") { process.stderr.write(image + "\n"); return EXIT_NOINPUT; }
+      if (!isXenKernel(image)) { process.stderr.write(`tsxen run: ${path}: not a Xen PV kernel (only PV kernels run side by side)\n`); return EXIT_USAGE; }
+      kernels.push({ path, image });
+    }
     return runPv({
-      kernel, kernelPath, memoryMiB, cmdline: args.options.cmdline ?? "", timeout, noJit: args.flags["no-jit"] === true,
+      kernels, memoryMiB, vcpus, cmdline: args.options.cmdline ?? "", timeout, noJit: args.flags["no-jit"] === true,
+      stats: args.flags.stats === true,
     });
+  }
+  if (extra.length > 0) {
+    process.stderr.write("tsxen run: expected exactly one KERNEL.elf (several only for Xen PV kernels)\n");
+    return EXIT_USAGE;
   }
   let disk: MemoryDisk | undefined;
   if (args.options.disk !== undefined) {

@@ -3,7 +3,7 @@
  * pv-mmu (mmu_update, update_va_mapping, mmuext_op TLB ops), pv-traps
  * (set_trap_table, bounce frames, CR2, iret; src/hv/pv/traps.ts) and
  * pv-events (VIRQ_TIMER, set_timer_op, SCHEDOP_block, the event upcall;
- * src/hv/pv/pv-host.ts). Each run's
+ * src/hv/pv/hypervisor.ts). Each run's
  * console ring (stdout) equals expected.txt and the status is 0, with the
  * frame-table invariants checked after every MMU hypercall
  * (TSXEN_CHECK_INVARIANTS=1: a violation would crash the domain). Needs

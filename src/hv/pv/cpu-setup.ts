@@ -1,21 +1,22 @@
 /**
- * Put the machine's CPU in the state of a PV vCPU at entry
- * (docs/xen-pv32-abi.md §1.11, §5.1, §6.1–§6.2): the hypervisor's GDT and
- * IDT (HypervisorArea), its TSS in TR, PAE paging on the guest's L3 through
- * the hypervisor's PDPT shadow (CR4.PAE, CR0.PG|WP), CS/SS/DS… on the FLAT
- * ring-1 selectors at CPL 1, EFLAGS and registers as the builder says.
+ * The machine's CPU under the hypervisor (docs/xen-pv32-abi.md §1.11, §5.1,
+ * §6.1–§6.2): the hypervisor's GDT and IDT (HypervisorArea), its TSS in TR,
+ * PAE paging through the hypervisor's PDPT shadow (CR4.PAE, CR0.PG|WP); and
+ * a vCPU's state at entry: CS/SS/DS… on the FLAT ring-1 selectors at CPL 1,
+ * EFLAGS and registers as the builder says.
  */
 import type { Cpu } from "../../machine/cpu/cpu.js";
 import { setSegment, setNull } from "../../machine/cpu/segmentation.js";
-import { loadPdptes } from "../../machine/mmu/page-walk.js";
 import { CS, DS, ES, FS, GS, SS, ESI, ESP } from "../../machine/cpu/registers.js";
 import { FLAT, FLAT_DESCRIPTOR } from "../../abi/segments.js";
 import { PAGE } from "../../abi/memory-layout.js";
-import type { BuiltDomain } from "./domain-builder.js";
+import type { InitialVcpuState } from "./domain-builder.js";
+import { CpuContext } from "../../machine/cpu/context.js";
 import { HV_LIMITS, HV_SEL, HV_VA, type HypervisorArea } from "./hypervisor-area.js";
 
 const CR0_PE = 1 << 0, CR0_ET = 1 << 4, CR0_NE = 1 << 5, CR0_WP = 1 << 16, CR0_PG = 1 << 31;
 const CR4_PAE = 1 << 5;
+const CR0_TS = 1 << 3;
 
 /** The CPU's cached attribute word (access byte | flags nibble << 12) of a raw descriptor's high dword. */
 const attrOf = (hi: number): number => ((hi >>> 8) & 0xff) | (((hi >>> 20) & 0xf) << 12);
@@ -35,30 +36,45 @@ export function loadFlatSegment(cpu: Cpu, seg: number, sel: number): boolean {
   return true;
 }
 
-export function setupVcpu(cpu: Cpu, area: HypervisorArea, d: BuiltDomain): void {
+/** The physical CPU as the hypervisor runs it (once, at boot): its GDT, IDT and TSS, PAE paging with WP. */
+export function setupHostCpu(cpu: Cpu, area: HypervisorArea): void {
   cpu.gdtBase = HV_VA.GDT; cpu.gdtLimit = HV_LIMITS.GDT;
   cpu.idtBase = HV_VA.IDT; cpu.idtLimit = HV_LIMITS.IDT;
   cpu.ldtSel = 0;
   cpu.trSel = HV_SEL.TSS; cpu.trBase = HV_VA.TSS; cpu.trLimit = 0x67; cpu.trAttr = 0x8b;
-  area.setKernelStack(d.vcpu.kernelSs, d.vcpu.kernelSp);
-  area.shadowL3(d.l3Mfn);
   cpu.cr4 = (cpu.cr4 | CR4_PAE) >>> 0;
   cpu.cr3 = area.pdptFrame * PAGE.SIZE;
   cpu.cr0 = (CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG) >>> 0;
-  if (!loadPdptes(cpu.cr3, cpu.ram, cpu.pdpte)) throw new Error("PDPT shadow refused by the CPU");
-  const v = d.vcpu;
+  cpu.halted = true;
+  cpu.eflags = 0x202;
+}
+
+/**
+ * A vCPU's registers at entry (§1.11) as a CpuContext: applied to the CPU
+ * (whose own state is kept aside and put back) so that the segment caches
+ * are exactly what loading the FLAT selectors gives.
+ */
+export function initialContext(cpu: Cpu, v: InitialVcpuState, into: CpuContext): void {
+  const keep = new CpuContext();
+  keep.save(cpu);
   const segs: Array<[number, number]> = [[CS, v.cs], [SS, v.ss], [DS, v.ds], [ES, v.es], [FS, v.fs], [GS, v.gs]];
-  for (const [seg, sel] of segs) {
-    if (!loadFlatSegment(cpu, seg, sel)) throw new Error(`initial selector ${sel.toString(16)} is not a FLAT selector`);
+  try {
+    for (const [seg, sel] of segs) {
+      if (!loadFlatSegment(cpu, seg, sel)) throw new Error(`initial selector ${sel.toString(16)} is not a FLAT selector`);
+    }
+    cpu.cpl = 1;
+    cpu.ldtSel = 0; cpu.ldtBase = 0; cpu.ldtLimit = 0;
+    cpu.regs.fill(0);
+    cpu.regs[ESP] = v.esp;
+    cpu.regs[ESI] = v.esi;
+    cpu.eflags = v.eflags;
+    cpu.eip = v.eip;
+    cpu.halted = false;
+    cpu.cr0 &= ~CR0_TS;
+    cpu.fpu.reset();
+    cpu.debug.dr.fill(0); cpu.debug.dr6 = 0; cpu.debug.dr7 = 0x400;
+    into.save(cpu);
+  } finally {
+    keep.restore(cpu);
   }
-  cpu.cpl = 1;
-  cpu.updateAccessMasks();
-  cpu.flushTlb(false);
-  cpu.regs.fill(0);
-  cpu.regs[ESP] = v.esp;
-  cpu.regs[ESI] = v.esi;
-  cpu.eflags = v.eflags;
-  cpu.eip = v.eip;
-  cpu.halted = false;
-  cpu.attention = 1;
 }

@@ -7,14 +7,19 @@
  *
  *   0xF5800000  L2 slots 428…  read-only M2P (u32 PFN per MFN), supervisor
  *   0xFFE00000  L2 slot 511    hypervisor-private L1:
- *     +0x00000   GDT pages 0–13: one shared zero frame (no set_gdt yet)
+ *     +0x00000   GDT pages 0–13: the running vCPU's set_gdt frames, the
+ *                shared zero frame beyond them (mapGdt at each switch)
  *     +0x0E000   GDT page 14: ring-0 CS/DS (0xE008/0xE010), FLAT ring-1/3
  *                selectors (0xE019 … 0xE033), the TSS descriptor (0xE040)
  *     +0x10000   IDT: 0–19 → ring 0 (the host), 3/4 DPL 3, 0x82 DPL 1
  *     +0x11000   TSS (esp1/ss1 = the guest kernel stack)
+ *     +0x12000   the hypervisor's stack page: the return to the guest
+ *                writes its IRET frame there through machine memory and
+ *                the CPU's IRET reads it through this mapping
  *
  * All leaf mappings are present, accessed and read-only; with CR0.WP the
- * ring-1 kernel can read but not change them. The CPU runs PAE paging from
+ * ring-1 kernel can read but not change them (no page here can carry data
+ * from one domain to another). The CPU runs PAE paging from
  * a hypervisor-owned PDPT that shadows the guest L3's four entries with only
  * P and the address kept (PAE PDPTEs refuse the RW/US/A/D bits Xen's L3
  * entries carry, §12.1) — the "L3 cache" of 32-bit PAE Xen.
@@ -37,6 +42,7 @@ export const HV_VA = {
   GDT: 0xffe00000,
   IDT: 0xffe10000,
   TSS: 0xffe11000,
+  STACK: 0xffe12000,
 } as const;
 
 const PRIVATE_SLOT = SLOTS.L2_LAST_HYPERVISOR_SLOT;
@@ -55,6 +61,7 @@ export class HypervisorArea {
   private readonly gdtFrame: Mfn;
   private readonly idtFrame: Mfn;
   readonly tssFrame: Mfn;
+  readonly stackFrame: Mfn;
   /** The PDPT the CPU's CR3 points at. */
   readonly pdptFrame: Mfn;
 
@@ -77,6 +84,7 @@ export class HypervisorArea {
     this.gdtFrame = take();
     this.idtFrame = take();
     this.tssFrame = take();
+    this.stackFrame = take();
     this.pdptFrame = take();
     for (let m = 0; m < frames.total; m++) this.setM2p(m as Mfn, M2P.INVALID_ENTRY);
     this.m2pFrames.forEach((f, i) => this.pte(this.m2pL1s[i >>> 9]!, i & 511, f, L1_RO_FLAGS));
@@ -85,6 +93,7 @@ export class HypervisorArea {
     this.pte(this.privateL1, priv(HV_VA.GDT) + FIRST_RESERVED_GDT.PAGE, this.gdtFrame, L1_RO_FLAGS);
     this.pte(this.privateL1, priv(HV_VA.IDT), this.idtFrame, L1_RO_FLAGS);
     this.pte(this.privateL1, priv(HV_VA.TSS), this.tssFrame, L1_RO_FLAGS);
+    this.pte(this.privateL1, priv(HV_VA.STACK), this.stackFrame, L1_RO_FLAGS);
     this.writeGdt();
     this.writeIdt();
   }
@@ -104,6 +113,14 @@ export class HypervisorArea {
       const at = l2 * PAGE.SIZE + s * 8;
       mem.write32(at, l1 === undefined ? 0 : (l1 * PAGE.SIZE) | L2_HV_FLAGS);
       mem.write32(at + 4, 0);
+    }
+  }
+
+  /** GDT pages 0–13 (§4.3): `frames` first, the zero frame for the rest. The caller flushes the TLB. */
+  mapGdt(frames: readonly Mfn[]): void {
+    const first = (HV_VA.GDT - HV_VA.PRIVATE) / PAGE.SIZE;
+    for (let p = 0; p < FIRST_RESERVED_GDT.PAGE; p++) {
+      this.pte(this.privateL1, first + p, frames[p] ?? this.zeroFrame, L1_RO_FLAGS);
     }
   }
 

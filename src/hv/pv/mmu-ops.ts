@@ -9,7 +9,10 @@
  *                         modL1Entry, then UVMF_INVLPG / UVMF_TLB_FLUSH
  *   mmuext_op         ──► pin / unpin, TLB flush and INVLPG ops, clear/copy page
  *
- * One vCPU: every flush scope (LOCAL, ALL, MULTI) is the machine's TLB.
+ * One physical CPU: every flush scope (LOCAL, ALL, MULTI) is the machine's
+ * TLB, and other vCPUs' TLB state is rebuilt when they are switched in.
+ * NEW_BASEPTR (§5.9, new_guest_cr3) takes the new L3's general and type
+ * references before dropping the old one's; SET_LDT records the vCPU's LDT.
  * With `checkInvariants`, the frame table is checked after each call and a
  * violation crashes the domain. Nothing a guest passes throws: errors are −errno.
  */
@@ -24,7 +27,8 @@ import type { MachineMemory } from "../core/machine-memory.js";
 import { u32At, u32Bytes, type GuestCopy } from "../core/guest-copy.js";
 import type { HypercallTable } from "./hypercall.js";
 import type { HypervisorArea } from "./hypervisor-area.js";
-import { checkInvariants } from "./invariants.js";
+import { checkInvariants, type ExternalRef } from "./invariants.js";
+import type { PvVcpu } from "./vcpu.js";
 import { mmuUpdate, type MmuUpdateContext } from "./mmu-update.js";
 import type { PvPageTables } from "./page-types.js";
 
@@ -36,8 +40,12 @@ export interface PvMmuOptions {
   area: HypervisorArea;
   guest: GuestCopy;
   self: DomId;
-  /** The L3 the vCPU runs on (the builder holds one CR3 reference on it). */
-  l3Mfn: Mfn;
+  /** The calling vCPU (its baseptr holds one general and one L3 type reference). */
+  current(): PvVcpu;
+  /** The hypervisor loads `v.baseptr` into the CPU (PDPT shadow, CR3, TLB flush). */
+  loadBaseptr(v: PvVcpu): void;
+  /** References held outside page tables (every vCPU's baseptr and GDT frames), for the checker. */
+  externalRefs(): ExternalRef[];
   /** Run checkInvariants after every MMU hypercall. */
   checkInvariants: boolean;
   /** Crash the domain (an invariant violation). */
@@ -45,6 +53,8 @@ export interface PvMmuOptions {
 }
 
 const MMUEXT_OP_SIZE = 12;
+/** §4.22 SET_LDT: at most 8192 entries. */
+const LDT_MAX_ENTRIES = 8192;
 
 export class PvMmu {
   private readonly ctx: MmuUpdateContext;
@@ -67,7 +77,7 @@ export class PvMmu {
 
   /** §4.2 step 5: an L2/L3 entry changed; the live L3 also feeds the CPU's PDPTEs (§5.9). */
   private tableChanged(level: 2 | 3, mfn: Mfn): void {
-    if (level === 3 && mfn === this.o.l3Mfn) {
+    if (level === 3 && mfn === this.o.current().baseptr) {
       this.o.area.shadowL3(mfn);
       if (!loadPdptes(this.o.cpu.cr3, this.o.cpu.ram, this.o.cpu.pdpte)) this.o.crash("PDPT shadow refused by the CPU");
     }
@@ -76,7 +86,7 @@ export class PvMmu {
 
   private checked(rc: number): number {
     if (this.o.checkInvariants) {
-      const bad = checkInvariants(this.o.mem, this.o.frames, { external: [{ mfn: this.o.l3Mfn, general: 1, type: 1 }] });
+      const bad = checkInvariants(this.o.mem, this.o.frames, { external: this.o.externalRefs() });
       if (bad.length > 0) this.o.crash(`frame-table invariant violated: ${bad.slice(0, 3).join("; ")}`);
     }
     return rc;
@@ -91,7 +101,7 @@ export class PvMmu {
       if ((lo & PTE.PRESENT) === 0 || (hi & 0xfffff) !== 0) return undefined;
       return lo >>> PAGE.SHIFT;
     };
-    const l2 = entryMfn(this.o.l3Mfn, l3Slot(va));
+    const l2 = entryMfn(this.o.current().baseptr, l3Slot(va));
     if (l2 === undefined || !frames.isValid(l2)) return -ERRNO.EINVAL;
     if ((mem.read32(l2 * PAGE.SIZE + l2Slot(va) * 8) & PTE.PSE) !== 0) return -ERRNO.EINVAL;
     const l1 = entryMfn(l2, l2Slot(va));
@@ -125,6 +135,21 @@ export class PvMmu {
     }
     if (doneVa !== 0 && !this.o.guest.copyToGuest(doneVa as Vaddr, u32Bytes(done)) && rc === 0) rc = -ERRNO.EFAULT;
     return rc;
+  }
+
+  /** MMUEXT_NEW_BASEPTR (new_guest_cr3): the L3 must validate as this domain's; the old one is released. */
+  private newBaseptr(mfn: Mfn): number {
+    const { frames, self } = this.o;
+    if (!frames.isValid(mfn)) return -ERRNO.EINVAL;
+    const v = this.o.current();
+    if (mfn === v.baseptr) { this.o.loadBaseptr(v); return 0; }
+    const rc = frames.getPageAndType(mfn, self, PGT.L3);
+    if (rc !== 0) return rc;
+    const old = v.baseptr;
+    v.baseptr = mfn;
+    this.o.loadBaseptr(v);
+    frames.putPageAndType(old);
+    return 0;
   }
 
   private oneExtOp(cmd: number, arg1: number, arg2: number): number {
@@ -168,8 +193,18 @@ export class PvMmu {
         frames.putPageAndType(mfn);
         return 0;
       }
+      case MMUEXT.NEW_BASEPTR:
+        return this.newBaseptr(mfn);
+      case MMUEXT.SET_LDT: {
+        const ents = arg2 >>> 0, base = arg1 >>> 0;
+        if (ents > LDT_MAX_ENTRIES || (ents !== 0 && ((base & (PAGE.SIZE - 1)) !== 0 || base + ents * 8 > HYPERVISOR.VIRT_START))) return -ERRNO.EINVAL;
+        const v = this.o.current();
+        v.ldtBase = ents === 0 ? 0 : base;
+        v.ldtEntries = ents;
+        return 0;
+      }
       default:
-        return -ERRNO.ENOSYS; // NEW_BASEPTR and SET_LDT not yet
+        return -ERRNO.ENOSYS;
     }
   }
 }

@@ -17,32 +17,35 @@
  * the 2-byte INT, as Xen's do_general_protection does; otherwise the #GP
  * itself is bounced (so `int $0x82` at ring 3 is #GP(0x412), §3.1).
  *
- * Simplifications (kept as the brief asks): handlers and iret targets must
- * be the FLAT selectors (§6.2; there is no set_gdt yet), a vector whose
- * entry has a null CS, a kernel stack that cannot be written with the guest
- * kernel's rights, an unreadable iret frame, an iret to RPL 0 or to vm86
- * all crash the domain (Xen's failsafe rules, §6.4/§6.7; Xen would bounce
- * #GP(0) for vm86). upcall() delivers the event upcall (§6.5) when
- * vcpu_info[0] has upcall_pending set and the mask clear: a bounce frame
- * without error code to the event callback, with events masked.
+ * One PvTraps per vCPU. Every way into the guest (bounce, upcall, iret)
+ * ends in returnToGuest (guest-return.ts): an IRET at privilege 0, so
+ * handler and stack selectors may be any the guest's GDT/LDT allows and the
+ * CPU checks them. A vector whose entry has a null CS, a kernel stack that
+ * cannot be written with the guest kernel's rights, an unreadable iret
+ * frame, an iret to RPL 0, or a return the CPU refuses crash the domain
+ * (Xen's domain_crash paths in create_bounce_frame and compat_iret; Xen
+ * would use the failsafe callback for a refused data segment). An iret to
+ * vm86 becomes #GP at the kernel's #GP handler as compat_iret does it.
+ * upcall() delivers the event upcall (§6.5) when this vCPU's vcpu_info has
+ * upcall_pending set and the mask clear: a bounce frame without error code
+ * to the event callback, with events masked.
  */
 import { ERRNO } from "../../abi/errno.js";
 import { CALLBACKF, CALLBACKOP, CALLBACKTYPE, HYPERCALL } from "../../abi/hypercalls.js";
-import { FLAT, FLAT_DESCRIPTOR } from "../../abi/segments.js";
+import { FLAT } from "../../abi/segments.js";
 import { TRAP_INFO } from "../../abi/structs.js";
-import { PAGE } from "../../abi/memory-layout.js";
 import type { TrapFrame } from "../../machine/exits.js";
 import type { Cpu } from "../../machine/cpu/cpu.js";
-import { CS, EBX, ESP, IF, NT, RF, SS, TF, VM } from "../../machine/cpu/registers.js";
-import { nullInaccessibleSegments } from "../../machine/cpu/segmentation.js";
-import { vaddr } from "../../lib/brand.js";
+import { CS, EBX, ESP, IF, SS, VM } from "../../machine/cpu/registers.js";
+import { vaddr, type Paddr } from "../../lib/brand.js";
 import type { MachineMemory } from "../core/machine-memory.js";
-import type { PvGuestMemory } from "./guest-memory.js";
+import type { GuestCopy } from "../core/guest-copy.js";
 import type { HypercallTable } from "./hypercall.js";
-import { loadFlatSegment } from "./cpu-setup.js";
+import type { HypervisorArea } from "./hypervisor-area.js";
+import { returnToGuest, type GuestFrame } from "./guest-return.js";
 
 /** One virtual IDT entry (§2.5). */
-interface TrapInfo { flags: number; cs: number; address: number }
+export interface TrapInfo { flags: number; cs: number; address: number }
 interface Callback { cs: number; eip: number; mask: boolean }
 
 /** Vectors that push an error code (§6.3). */
@@ -50,26 +53,41 @@ const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
 /** Entries set_trap_table installs before it continues itself (Xen preempts the same way). */
 const TRAP_TABLE_BATCH = 256;
 const IOPL_MASK = 3 << 12;
-/** §6.7 step 3: the EFLAGS bits the iret hypercall takes from the frame. */
-const IRET_EFLAGS_MASK = 0x003f7fd5;
 const GP = 13, PF = 14;
+/** vcpu_info offsets (§2.3). */
+const UPCALL_PENDING = 0, UPCALL_MASK = 1, ARCH_CR2 = 8;
 
 export interface PvTrapsOptions {
   cpu: Cpu;
   mem: MachineMemory;
-  guest: PvGuestMemory;
-  /** Machine frame of shared_info; vcpu_info[0] is at its start (§2.2, §2.3). */
-  sharedInfoMfn: number;
+  area: HypervisorArea;
+  guest: GuestCopy;
+  /** Machine address of this vCPU's vcpu_info (§2.3). */
+  vcpuInfo: Paddr;
   /** Initial kernel stack (§1.11) until stack_switch changes it. */
   kernelSs: number;
   kernelSp: number;
+  /** stack_switch changed the kernel stack (the hypervisor updates the TSS while this vCPU runs). */
+  kernelStackChanged(ss: number, esp: number): void;
   crash(message: string): void;
+  /** Counters for --stats: an exception bounced, an event upcall delivered. */
+  bounced?(vector: number): void;
+  upcalled?(): void;
+}
+
+/** Route the trap hypercalls to the PvTraps of the vCPU making the call. */
+export function registerTrapHypercalls(t: HypercallTable, current: () => PvTraps): void {
+  t.register(HYPERCALL.set_trap_table, ([table]) => current().setTrapTable(table))
+    .register(HYPERCALL.stack_switch, ([ss, esp]) => current().stackSwitch(ss, esp))
+    .register(HYPERCALL.set_callbacks, ([ecs, eeip, fcs, feip]) => current().setCallbacks(ecs, eeip, fcs, feip))
+    .register(HYPERCALL.callback_op, ([cmd, arg]) => current().callbackOp(cmd, arg))
+    .register(HYPERCALL.iret, () => current().iret());
 }
 
 export class PvTraps {
   private readonly trapCtxt: Array<TrapInfo | undefined> = new Array(256);
-  private kernelSs: number;
-  private kernelSp: number;
+  kernelSs: number;
+  kernelSp: number;
   readonly callbacks = new Map<number, Callback>();
 
   constructor(private readonly o: PvTrapsOptions) {
@@ -77,16 +95,17 @@ export class PvTraps {
     this.kernelSp = o.kernelSp >>> 0;
   }
 
-  register(t: HypercallTable): void {
-    t.register(HYPERCALL.set_trap_table, ([table]) => this.setTrapTable(table))
-      .register(HYPERCALL.stack_switch, ([ss, esp]) => this.stackSwitch(ss, esp))
-      .register(HYPERCALL.set_callbacks, ([ecs, eeip, fcs, feip]) => this.setCallbacks(ecs, eeip, fcs, feip))
-      .register(HYPERCALL.callback_op, ([cmd, arg]) => this.callbackOp(cmd, arg))
-      .register(HYPERCALL.iret, () => this.iret());
+  /** The virtual IDT entry for `vector` (for the fast int 0x80 gate and VCPUOP_initialise). */
+  entry(vector: number): Readonly<TrapInfo> | undefined {
+    return this.trapCtxt[vector];
+  }
+
+  setEntry(vector: number, ti: TrapInfo | undefined): void {
+    this.trapCtxt[vector] = ti;
   }
 
   /** §4.1: entries until address 0; CS RPL raised to ≥ 1; −EFAULT on an unreadable entry. */
-  private setTrapTable(table: number): number {
+  setTrapTable(table: number): number {
     if (table === 0) { this.trapCtxt.fill(undefined); return 0; }
     for (let i = 0; i < TRAP_TABLE_BATCH; i++) {
       const e = this.o.guest.copyFromGuest(vaddr((table + i * 8) >>> 0), 8);
@@ -104,21 +123,22 @@ export class PvTraps {
   }
 
   /** §4.4: no checks; RPL raised to ≥ 1. */
-  private stackSwitch(ss: number, esp: number): number {
+  stackSwitch(ss: number, esp: number): number {
     this.kernelSs = raiseRpl(ss & 0xffff);
     this.kernelSp = esp >>> 0;
+    this.o.kernelStackChanged(this.kernelSs, this.kernelSp);
     return 0;
   }
 
   /** §4.5: failsafe is registered without CALLBACKF_mask_events; always 0. */
-  private setCallbacks(ecs: number, eeip: number, fcs: number, feip: number): number {
+  setCallbacks(ecs: number, eeip: number, fcs: number, feip: number): number {
     this.callbacks.set(CALLBACKTYPE.event, { cs: raiseRpl(ecs & 0xffff), eip: eeip >>> 0, mask: true });
     this.callbacks.set(CALLBACKTYPE.failsafe, { cs: raiseRpl(fcs & 0xffff), eip: feip >>> 0, mask: false });
     return 0;
   }
 
   /** §4.5 callback_op: register / unregister (callback_register is 12 bytes). */
-  private callbackOp(cmd: number, arg: number): number {
+  callbackOp(cmd: number, arg: number): number {
     if (cmd !== CALLBACKOP.register && cmd !== CALLBACKOP.unregister) return -ERRNO.EINVAL;
     const raw = this.o.guest.copyFromGuest(vaddr(arg), cmd === CALLBACKOP.register ? 12 : 4);
     if (raw === undefined) return -ERRNO.EFAULT;
@@ -156,7 +176,7 @@ export class PvTraps {
       }
     }
     if (f.vector > 20) return this.o.crash(`unexpected vector ${f.vector}`);
-    if (f.vector === PF) this.o.mem.write32(this.vcpuInfo() + 8, f.cr2 >>> 0);
+    if (f.vector === PF) this.o.mem.write32(this.o.vcpuInfo + ARCH_CR2, f.cr2 >>> 0);
     this.bounce(f.vector, HAS_ERROR_CODE.has(f.vector) ? f.errorCode : -1, f);
   }
 
@@ -166,7 +186,7 @@ export class PvTraps {
    * (or the domain crashed trying: a null callback CS).
    */
   upcall(): boolean {
-    if (this.mem8(0) === 0 || this.mem8(1) !== 0) return false;
+    if (this.mem8(UPCALL_PENDING) === 0 || this.mem8(UPCALL_MASK) !== 0) return false;
     const cpu = this.o.cpu;
     if (cpu.cpl === 0) return false;
     const cb = this.callbacks.get(CALLBACKTYPE.event);
@@ -178,6 +198,7 @@ export class PvTraps {
       this.o.crash(`event upcall with no event callback at ${hex(f.cs, 4)}:${hex(f.eip)}`);
       return true;
     }
+    this.o.upcalled?.();
     this.push("event upcall", { flags: TRAP_INFO.MASK_EVENTS, cs: cb.cs, address: cb.eip }, -1, f);
     return true;
   }
@@ -188,17 +209,15 @@ export class PvTraps {
     if (ti === undefined || (ti.cs & 0xfffc) === 0) {
       return this.o.crash(`Unhandled: vec ${vector} at ${hex(f.cs, 4)}:${hex(f.eip)}`);
     }
+    this.o.bounced?.(vector);
     this.push(`vec ${vector}`, ti, errorCode, f);
   }
 
+  /** §6.4: the bounce frame on the guest kernel stack, then into trapCtxt[vector] (create_bounce_frame). */
   private push(what: string, ti: TrapInfo, errorCode: number, f: TrapFrame): void {
-    const vector = what;
     const fromUser = (f.cs & 3) > 1;
     const ss = fromUser ? this.kernelSs : f.ss;
-    if ((ss & 0xfffc) !== (FLAT.RING1_SS & 0xfffc) || (ti.cs & 0xfffc) !== (FLAT.RING1_CS & 0xfffc)) {
-      return this.o.crash(`${vector}: handler ${hex(ti.cs, 4)} or stack ${hex(ss, 4)} is not FLAT ring 1`);
-    }
-    const saved = this.mem8(1);
+    const saved = this.mem8(UPCALL_MASK);
     const eflags = ((f.eflags & ~(IF | IOPL_MASK)) | (saved === 0 ? IF : 0)) >>> 0;
     const words: number[] = [];
     if (errorCode >= 0) words.push(errorCode);
@@ -206,61 +225,59 @@ export class PvTraps {
     if (fromUser) words.push(f.esp, f.ss & 0xffff);
     const esp = ((fromUser ? this.kernelSp : f.esp) - words.length * 4) >>> 0;
     if (!this.o.guest.copyToGuest(vaddr(esp), u32s(words))) {
-      return this.o.crash(`${vector}: cannot write the bounce frame at ${hex(esp)}`);
+      return this.o.crash(`${what}: cannot write the bounce frame at ${hex(esp)}`);
     }
-    if ((ti.flags & TRAP_INFO.MASK_EVENTS) !== 0) this.o.mem.write8(this.vcpuInfo() + 1, 1);
-    const cpu = this.o.cpu;
-    this.enter(FLAT.RING1_CS, ti.address, FLAT.RING1_SS, esp);
-    cpu.eflags = cpu.eflags & ~(TF | NT | RF | VM);
+    if ((ti.flags & TRAP_INFO.MASK_EVENTS) !== 0) this.o.mem.write8(this.o.vcpuInfo + UPCALL_MASK, 1);
+    // the handler runs with TF, NT, RF and VM clear (guestEflags drops the last three)
+    this.resume(what, { eip: ti.address, cs: ti.cs, eflags: f.eflags & ~(1 << 8), esp, ss });
   }
 
-  /** §6.7: EAX EIP CS EFLAGS [ESP SS] from the guest stack; returns the saved EAX. */
-  private iret(): number {
+  /** §6.7 (compat_iret): EAX EIP CS EFLAGS [ESP SS] from the guest stack; returns the saved EAX. */
+  iret(): number {
     const cpu = this.o.cpu, sp = cpu.regs[ESP]! >>> 0;
     const fail = (why: string): number => { this.o.crash(`iret: ${why}`); return cpu.regs[0]! | 0; };
     const head = this.o.guest.copyFromGuest(vaddr(sp), 16);
     if (head === undefined) return fail(`unreadable frame at ${hex(sp)}`);
-    const [eax, eip, cs, eflags] = words32(head);
-    const rpl = cs! & 3;
-    if (rpl === 0) return fail("return to RPL 0");
-    if ((eflags! & VM) !== 0) return fail("return to vm86");
+    const [eax, eip, cs, eflags] = words32(head) as [number, number, number, number];
+    if ((eflags & VM) !== 0) return this.iretToVm86(eax, sp);
+    const rpl = cs & 3;
+    if (rpl === 0) return fail("return to ring 0");
     let ss = cpu.segSel[SS]!, esp = (sp + 16) >>> 0;
     if (rpl !== 1) {
       const tail = this.o.guest.copyFromGuest(vaddr((sp + 16) >>> 0), 8);
       if (tail === undefined) return fail(`unreadable frame at ${hex(sp)}`);
       [esp, ss] = words32(tail) as [number, number];
-      ss &= 0xffff;
-      const dsHi = rpl === 3 ? FLAT.RING3_DS : -1;
-      if ((ss & 0xfffc) !== (dsHi & 0xfffc) || (ss & 3) !== rpl) return fail(`bad SS ${hex(ss, 4)}`);
     }
-    const wantCs = rpl === 1 ? FLAT.RING1_CS : FLAT.RING3_CS;
-    if ((cs! & 0xffff) !== wantCs) return fail(`CS ${hex(cs!, 4)} is not a FLAT selector`);
-    this.enter(wantCs, eip!, ss, esp);
-    cpu.eflags = ((eflags! & IRET_EFLAGS_MASK & ~IOPL_MASK) | IF | 2) >>> 0;
-    this.o.mem.write8(this.vcpuInfo() + 1, (eflags! & IF) !== 0 ? 0 : 1);
-    return eax! | 0;
+    this.o.mem.write8(this.o.vcpuInfo + UPCALL_MASK, (eflags & IF) !== 0 ? 0 : 1);
+    this.resume("iret", { eip, cs, eflags, esp, ss });
+    return eax | 0;
   }
 
-  /** Load CS:EIP and SS:ESP (FLAT selectors) and the CPL they imply. */
-  private enter(cs: number, eip: number, ss: number, esp: number): void {
-    const cpu = this.o.cpu, cpl = cs & 3;
-    loadFlatSegment(cpu, CS, cs);
-    loadFlatSegment(cpu, SS, ss);
-    cpu.csDescLo = FLAT_DESCRIPTOR.RING1_CS_LO;
-    cpu.csDescHi = cpl === 3 ? FLAT_DESCRIPTOR.RING3_CS_HI : FLAT_DESCRIPTOR.RING1_CS_HI;
-    cpu.cpl = cpl;
-    cpu.updateAccessMasks();
-    if (cpl === 3) nullInaccessibleSegments(cpu);
-    cpu.regs[ESP] = esp | 0;
-    cpu.eip = eip >>> 0;
+  /** compat_iret's vm86 case: the frame moves to the kernel stack and #GP's handler runs instead. */
+  private iretToVm86(eax: number, sp: number): number {
+    const cpu = this.o.cpu;
+    const ksp = (this.kernelSp - 40) >>> 0;
+    const frame = this.o.guest.copyFromGuest(vaddr((sp + 4) >>> 0), 36);
+    const ti = this.trapCtxt[GP];
+    if (frame === undefined || !this.o.guest.copyToGuest(vaddr((ksp + 4) >>> 0), frame) || !this.o.guest.copyToGuest(vaddr(ksp), u32s([0]))) {
+      this.o.crash("iret: cannot move the vm86 frame");
+      return eax | 0;
+    }
+    if (ti === undefined || (ti.cs & 0xfffc) === 0) { this.o.crash("Unhandled: vec 13 (iret to vm86)"); return eax | 0; }
+    this.resume("iret", { eip: ti.address, cs: ti.cs, eflags: cpu.eflags & ~(1 << 8), esp: ksp, ss: this.kernelSs });
+    return cpu.regs[0]! | 0;
   }
 
-  private vcpuInfo(): number {
-    return this.o.sharedInfoMfn * PAGE.SIZE;
+  /** Into the guest at `f` through the CPU's own IRET checks; a refusal crashes the domain. */
+  private resume(what: string, f: GuestFrame): void {
+    const fault = returnToGuest(this.o.cpu, this.o.mem, this.o.area, f);
+    if (fault !== undefined) {
+      this.o.crash(`${what}: return to ${hex(f.cs, 4)}:${hex(f.eip)} stack ${hex(f.ss, 4)}:${hex(f.esp)} refused with vector ${fault.vector} error ${hex(fault.errorCode, 4)}`);
+    }
   }
 
   private mem8(off: number): number {
-    return this.o.mem.read8(this.vcpuInfo() + off);
+    return this.o.mem.read8(this.o.vcpuInfo + off);
   }
 }
 

@@ -1,0 +1,452 @@
+/**
+ * One PV domain (Xen's `struct domain` for a 32-bit PV guest): its frames
+ * (built by domain-builder.ts), vCPUs, event channels, hypercall table and
+ * the per-domain hypercalls. The machine-wide parts (frame table,
+ * hypervisor area, scheduler, the CPU) are the Hypervisor's, reached
+ * through HypervisorServices; hypercalls always run on behalf of the vCPU
+ * the hypervisor has on the CPU (`hv.current()`).
+ *
+ * Hypercalls served here (docs/xen-pv32-abi.md §4): console_io, sched_op,
+ * set_timer_op, vcpu_op (timers, is_up, runstate), event_channel_op,
+ * xen_version, set_gdt, update_descriptor, fpu_taskswitch, set/get_debugreg,
+ * vm_assist, physdev_op (set_iopl), nmi_op, multicall, sysctl/domctl
+ * (privilege checks), and through their own modules the trap hypercalls
+ * (traps.ts) and the MMU ones (mmu-ops.ts). Anything else: −ENOSYS.
+ */
+import { CONSOLEIO, DEBUGREG, DEBUGREG_VALUE, HYPERCALL, PHYSDEVOP, SCHEDOP, SCHEDOP_POLL_MAX_PORTS, SHUTDOWN, VCPUOP, VMASST_CMD, XENNMI, XEN_INTERFACE } from "../../abi/hypercalls.js";
+import { ERRNO } from "../../abi/errno.js";
+import { PAGE } from "../../abi/memory-layout.js";
+import { FLAT } from "../../abi/segments.js";
+import { TRAP_INFO } from "../../abi/structs.js";
+import type { Cpu } from "../../machine/cpu/cpu.js";
+import type { DomId, Mfn, Paddr } from "../../lib/brand.js";
+import { vaddr } from "../../lib/brand.js";
+import { VIRQ } from "../../abi/event-channels.js";
+import { EvtchnDomain, type EvtchnHooks } from "../core/event-channel.js";
+import { eventChannelOp } from "../core/event-channel-op.js";
+import { VirtualTime, timeoutFromArgs, type PvTime } from "../core/pv-time.js";
+import type { FrameTable } from "../core/frame-table.js";
+import type { MachineMemory } from "../core/machine-memory.js";
+import { u32At } from "../core/guest-copy.js";
+import type { BuiltDomain } from "./domain-builder.js";
+import { PvGuestMemory } from "./guest-memory.js";
+import { HypercallTable } from "./hypercall.js";
+import type { HypervisorArea } from "./hypervisor-area.js";
+import { PvMmu } from "./mmu-ops.js";
+import type { ExternalRef } from "./invariants.js";
+import type { PvPageTables } from "./page-types.js";
+import { PvTraps, registerTrapHypercalls } from "./traps.js";
+import { PvVcpu, MIN_PERIOD_NS, VCPU_INFO_SIZE } from "./vcpu.js";
+import { xenVersion } from "./xen-version.js";
+import { setGdt, updateDescriptor, type DescriptorTablesContext } from "./descriptor-tables.js";
+import { multicall } from "./multicall.js";
+import { initialContext } from "./cpu-setup.js";
+
+/** What a domain needs from the hypervisor that runs it. */
+export interface HypervisorServices {
+  readonly cpu: Cpu;
+  readonly mem: MachineMemory;
+  readonly frames: FrameTable;
+  readonly tables: PvPageTables;
+  readonly area: HypervisorArea;
+  readonly time: PvTime;
+  readonly checkInvariants: boolean;
+  readonly evtchnHooks: EvtchnHooks;
+  /** The vCPU on the CPU (hypercalls run on its behalf). */
+  current(): PvVcpu;
+  block(v: PvVcpu): void;
+  yieldVcpu(v: PvVcpu): void;
+  /** Make a blocked vCPU runnable (an event, a poll timeout). */
+  wake(v: PvVcpu): void;
+  /** The domain shut down or crashed: take its vCPUs off the CPU. */
+  domainEnded(d: PvDomain): void;
+  loadBaseptr(v: PvVcpu): void;
+  gdtChanged(v: PvVcpu): void;
+  kernelStackChanged(v: PvVcpu): void;
+  /** One line of the hypervisor log. */
+  log(line: string): void;
+}
+
+export type DomainEnd =
+  | { kind: "shutdown"; reason: number }
+  | { kind: "crash"; message: string };
+
+export interface PvDomainOptions {
+  domid: DomId;
+  name: string;
+  built: BuiltDomain;
+  vcpus: number;
+}
+
+/** Xen keeps at most this many bytes of an unterminated domU console_io line. */
+const LINE_MAX = 256;
+/** Valid vm_assist types for a 32-bit PV guest (PV32_VM_ASSIST_MASK, §4.19). */
+const VM_ASSIST_VALID = [0, 1, 2, 3, 4, 5].reduce((m, t) => m | (1 << t), 0);
+const MULTICALL_ENTRY = 32;
+
+export class PvDomain {
+  readonly domid: DomId;
+  readonly name: string;
+  readonly built: BuiltDomain;
+  readonly hypercalls = new HypercallTable();
+  readonly guest: PvGuestMemory;
+  readonly evtchn: EvtchnDomain;
+  readonly vcpus: PvVcpu[] = [];
+  readonly mmu: PvMmu;
+  readonly virtualTime: VirtualTime;
+  /** Set once the domain has shut down or crashed. */
+  end: DomainEnd | undefined;
+  vmAssist: number;
+  /** Exceptions bounced, by vector; event upcalls delivered (for --stats). */
+  readonly bounces = new Map<number, number>();
+  upcalls = 0;
+  private line = "";
+  private shutdownCode: number | undefined;
+
+  constructor(private readonly hv: HypervisorServices, o: PvDomainOptions) {
+    this.domid = o.domid;
+    this.name = o.name;
+    this.built = o.built;
+    this.vmAssist = o.built.vcpu.vmAssist;
+    this.virtualTime = new VirtualTime(hv.cpu.clock.hz);
+    this.guest = new PvGuestMemory(hv.mem, () => ({ l3: this.hv.current().baseptr * PAGE.SIZE, nx: false }));
+    const sharedInfo = (o.built.sharedInfoMfn * PAGE.SIZE) as Paddr;
+    this.evtchn = new EvtchnDomain({ domid: o.domid, vcpus: o.vcpus, mem: hv.mem, sharedInfo }, hv.evtchnHooks);
+    for (let id = 0; id < o.vcpus; id++) this.vcpus.push(this.newVcpu(id, sharedInfo));
+    const v0 = this.vcpus[0]!;
+    v0.baseptr = o.built.l3Mfn; // the builder's CR3 reference
+    initialContext(hv.cpu, o.built.vcpu, v0.context);
+    hv.time.updateWallclock(hv.mem, sharedInfo);
+    this.mmu = new PvMmu({
+      cpu: hv.cpu, mem: hv.mem, frames: hv.frames, tables: hv.tables, area: hv.area, guest: this.guest, self: o.domid,
+      current: () => hv.current(), loadBaseptr: (v) => hv.loadBaseptr(v), externalRefs: () => this.externalRefs(),
+      checkInvariants: hv.checkInvariants, crash: (m) => this.crash(m),
+    });
+    this.registerHypercalls();
+  }
+
+  private newVcpu(id: number, sharedInfo: Paddr): PvVcpu {
+    const hv = this.hv;
+    const vcpuInfo = (sharedInfo + id * VCPU_INFO_SIZE) as Paddr;
+    const v = new PvVcpu(id, this.domid, vcpuInfo, hv.time, () => this.evtchn.raiseVirq(VIRQ.TIMER, id));
+    v.traps = new PvTraps({
+      cpu: hv.cpu, mem: hv.mem, area: hv.area, guest: this.guest, vcpuInfo,
+      kernelSs: this.built.vcpu.kernelSs, kernelSp: this.built.vcpu.kernelSp,
+      kernelStackChanged: () => hv.kernelStackChanged(v),
+      crash: (m) => this.crash(m),
+      bounced: (vector) => this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1),
+      upcalled: () => { this.upcalls++; },
+    });
+    return v;
+  }
+
+  /** References held outside page tables: each vCPU's baseptr and GDT frames (for the invariant checker). */
+  externalRefs(): ExternalRef[] {
+    const refs: ExternalRef[] = [];
+    for (const v of this.vcpus) {
+      if (v.baseptr !== 0) refs.push({ mfn: v.baseptr, general: 1, type: 1 });
+      for (const m of v.gdtFrames) refs.push({ mfn: m, general: 1, type: 1 });
+    }
+    return refs;
+  }
+
+  private registerHypercalls(): void {
+    const hv = this.hv, cur = (): PvVcpu => hv.current();
+    const dt: DescriptorTablesContext = {
+      frames: hv.frames, mem: hv.mem, guest: this.guest, self: this.domid, gdtChanged: (v) => hv.gdtChanged(v),
+    };
+    this.hypercalls
+      .register(HYPERCALL.console_io, ([cmd, count, buf]) => this.consoleIo(cmd, count, buf))
+      .register(HYPERCALL.xen_version, ([cmd, arg]) => xenVersion(this.guest, cmd, arg))
+      .register(HYPERCALL.sched_op, ([cmd, arg]) => this.schedOp(cmd, arg))
+      .register(HYPERCALL.sched_op_compat, ([cmd, arg]) => this.schedOpCompat(cmd, arg))
+      .register(HYPERCALL.event_channel_op, ([cmd, arg]) => eventChannelOp(this.evtchn, cmd, vaddr(arg), this.guest))
+      .register(HYPERCALL.set_timer_op, ([lo, hi]) => cur().singleshot.set(timeoutFromArgs(lo, hi)))
+      .register(HYPERCALL.vcpu_op, ([cmd, vcpu, arg]) => this.vcpuOp(cmd, vcpu, arg))
+      .register(HYPERCALL.set_gdt, ([list, entries]) => setGdt(dt, cur(), list, entries))
+      .register(HYPERCALL.update_descriptor, ([maLo, maHi, lo, hi]) => updateDescriptor(dt, maLo, maHi, lo, hi))
+      .register(HYPERCALL.fpu_taskswitch, ([set]) => this.fpuTaskswitch(set))
+      .register(HYPERCALL.set_debugreg, ([reg, value]) => this.setDebugreg(reg, value))
+      .register(HYPERCALL.get_debugreg, ([reg]) => this.getDebugreg(reg))
+      .register(HYPERCALL.vm_assist, ([cmd, type]) => this.vmAssistOp(cmd, type))
+      .register(HYPERCALL.physdev_op, ([cmd, arg]) => this.physdevOp(cmd, arg))
+      .register(HYPERCALL.nmi_op, ([cmd, arg]) => this.nmiOp(cmd, arg))
+      .register(HYPERCALL.sysctl, ([op]) => this.privilegedOp(op, XEN_INTERFACE.SYSCTL_INTERFACE_VERSION))
+      .register(HYPERCALL.domctl, ([op]) => this.privilegedOp(op, XEN_INTERFACE.DOMCTL_INTERFACE_VERSION))
+      .register(HYPERCALL.multicall, ([list, count]) =>
+        multicall(this.hypercalls, this.guest, list, count, MULTICALL_ENTRY, () => (hv.cpu.cpl === 1 && this.end === undefined)));
+    registerTrapHypercalls(this.hypercalls, () => cur().traps);
+    this.mmu.register(this.hypercalls);
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────
+
+  /** End the domain with a crash (§4.7 SHUTDOWN_crash as Xen's domain_crash). */
+  crash(message: string): void {
+    if (this.end !== undefined) return;
+    this.flushLine();
+    this.hv.log(`(XEN) domain ${this.domid} crashed: ${message}`);
+    this.end = { kind: "crash", message };
+    this.hv.domainEnded(this);
+  }
+
+  private shutdown(reason: number): void {
+    if (this.end !== undefined) return;
+    this.flushLine();
+    const r = this.shutdownCode ?? reason;
+    if (r === SHUTDOWN.crash) return this.crash("SCHEDOP_shutdown(SHUTDOWN_crash)");
+    this.end = { kind: "shutdown", reason: r };
+    this.hv.domainEnded(this);
+  }
+
+  // ── console_io (§4.16) ─────────────────────────────────────────────────
+
+  private consoleIo(cmd: number, count: number, buf: number): number {
+    if (cmd === CONSOLEIO.read) return (count >>> 0) > 0x7fffffff ? -ERRNO.E2BIG : 0;
+    if (cmd !== CONSOLEIO.write) return -ERRNO.ENOSYS;
+    if (count === 0) return 0;
+    const bytes = this.guest.copyFromGuest(vaddr(buf), count);
+    if (bytes === undefined) return -ERRNO.EFAULT;
+    for (const b of bytes) {
+      if (b === 10) this.flushLine();
+      else if ((b >= 32 && b < 127) || b === 9) {
+        this.line += String.fromCharCode(b);
+        if (this.line.length >= LINE_MAX) this.flushLine();
+      }
+    }
+    return 0;
+  }
+
+  flushLine(): void {
+    if (this.line.length === 0) return;
+    this.hv.log(`(d${this.domid}) ${this.line}`);
+    this.line = "";
+  }
+
+  // ── sched_op (§4.7) ────────────────────────────────────────────────────
+
+  private schedOp(cmd: number, arg: number): number {
+    const v = this.hv.current();
+    switch (cmd) {
+      case SCHEDOP.yield:
+        this.hv.yieldVcpu(v);
+        return 0;
+      case SCHEDOP.block:
+        return this.block(v);
+      case SCHEDOP.shutdown: case SCHEDOP.shutdown_code: {
+        const raw = this.guest.copyFromGuest(vaddr(arg), 4);
+        if (raw === undefined) return -ERRNO.EFAULT;
+        const reason = u32At(raw, 0) & 0xff;
+        if (cmd === SCHEDOP.shutdown_code) { this.shutdownCode ??= reason; return 0; }
+        this.shutdown(reason);
+        return 0;
+      }
+      case SCHEDOP.poll:
+        return this.poll(v, arg);
+      case SCHEDOP.remote_shutdown: case SCHEDOP.pin_override:
+        return -ERRNO.EPERM;
+      default:
+        return -ERRNO.ENOSYS;
+    }
+  }
+
+  /** sched_op_compat (6): yield and block as sched_op, shutdown with the reason in ECX. */
+  private schedOpCompat(cmd: number, arg: number): number {
+    if (cmd === SCHEDOP.shutdown) { this.shutdown(arg & 0xff); return 0; }
+    if (cmd === SCHEDOP.yield || cmd === SCHEDOP.block) return this.schedOp(cmd, 0);
+    return -ERRNO.ENOSYS;
+  }
+
+  /** SCHEDOP_block: unmask; block unless an upcall is already deliverable. */
+  private block(v: PvVcpu): number {
+    this.hv.mem.write8(v.vcpuInfo + 1, 0);
+    if (!this.evtchn.eventsNeedDelivery(v.id)) this.hv.block(v);
+    return 0;
+  }
+
+  /** SCHEDOP_poll (do_poll): return at once if an upcall or a listed port is pending, else block until one is or the timeout. */
+  private poll(v: PvVcpu, arg: number): number {
+    const raw = this.guest.copyFromGuest(vaddr(arg), 16);
+    if (raw === undefined) return -ERRNO.EFAULT;
+    const ports = u32At(raw, 0), n = u32At(raw, 4);
+    const timeout = new DataView(raw.buffer, raw.byteOffset, 16).getBigUint64(8, true);
+    if (n > SCHEDOP_POLL_MAX_PORTS) return -ERRNO.EINVAL;
+    const list = this.guest.copyFromGuest(vaddr(ports), n * 4);
+    if (list === undefined) return -ERRNO.EFAULT;
+    const want: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = u32At(list, i * 4);
+      if (!this.evtchn.isValidPort(p)) return -ERRNO.EINVAL;
+      want.push(p);
+    }
+    if (this.evtchn.eventsNeedDelivery(v.id) || want.some((p) => this.evtchn.isPending(p))) return 0;
+    v.pollPorts = want;
+    if (timeout !== 0n) v.singleshotPoll(timeout, () => this.hv.wake(v));
+    this.hv.block(v);
+    return 0;
+  }
+
+  // ── vcpu_op (§4.21) ────────────────────────────────────────────────────
+
+  private vcpuOp(cmd: number, vcpu: number, arg: number): number {
+    const target = this.vcpus[vcpu >>> 0];
+    if (target === undefined) return -ERRNO.ENOENT;
+    const self = target === this.hv.current();
+    switch (cmd) {
+      case VCPUOP.is_up:
+        return target.state === "down" ? 0 : 1;
+      case VCPUOP.set_periodic_timer: {
+        const raw = this.guest.copyFromGuest(vaddr(arg), 8);
+        if (raw === undefined) return -ERRNO.EFAULT;
+        const period = new DataView(raw.buffer, raw.byteOffset, 8).getBigUint64(0, true);
+        if (period < MIN_PERIOD_NS) return -ERRNO.EINVAL;
+        target.setPeriodic(period);
+        return 0;
+      }
+      case VCPUOP.stop_periodic_timer:
+        target.setPeriodic(0n);
+        return 0;
+      case VCPUOP.set_singleshot_timer: {
+        if (!self) return -ERRNO.EINVAL;
+        const raw = this.guest.copyFromGuest(vaddr(arg), 12);
+        if (raw === undefined) return -ERRNO.EFAULT;
+        return target.singleshot.set(BigInt.asIntN(64, new DataView(raw.buffer, raw.byteOffset, 8).getBigUint64(0, true)));
+      }
+      case VCPUOP.stop_singleshot_timer:
+        if (!self) return -ERRNO.EINVAL;
+        target.singleshot.stop();
+        return 0;
+      case VCPUOP.get_runstate_info:
+        return this.runstateInfo(target, arg);
+      case VCPUOP.send_nmi:
+        return arg !== 0 ? -ERRNO.EINVAL : -ERRNO.ENOSYS;
+      case VCPUOP.get_physid:
+        return -ERRNO.EINVAL;
+      default:
+        return -ERRNO.ENOSYS;
+    }
+  }
+
+  private runstateInfo(v: PvVcpu, arg: number): number {
+    const hz = BigInt(this.hv.cpu.clock.hz), now = this.hv.cpu.clock.now;
+    const ns = (cycles: number): bigint => (BigInt(Math.floor(cycles)) * 1_000_000_000n) / hz;
+    const out = new Uint8Array(44), dv = new DataView(out.buffer);
+    const state = { running: 0, runnable: 1, blocked: 2, down: 3 }[v.state];
+    dv.setInt32(0, state, true);
+    dv.setBigUint64(4, ns(v.runstateSince), true);
+    for (let i = 0; i < 4; i++) {
+      const extra = i === state ? now - v.runstateSince : 0;
+      dv.setBigUint64(12 + i * 8, ns(v.runstateCycles[i]! + extra), true);
+    }
+    return this.guest.copyToGuest(vaddr(arg), out) ? 0 : -ERRNO.EFAULT;
+  }
+
+  // ── small CPU-state hypercalls ─────────────────────────────────────────
+
+  /** fpu_taskswitch (§4.6, §6.9): virtual CR0.TS, which is the real TS while this vCPU runs. */
+  private fpuTaskswitch(set: number): number {
+    const v = this.hv.current();
+    v.ts = set !== 0;
+    const cpu = this.hv.cpu;
+    cpu.cr0 = (v.ts ? cpu.cr0 | 8 : cpu.cr0 & ~8) | 0;
+    return 0;
+  }
+
+  /** set_debugreg (§4.9, §6.10). */
+  private setDebugreg(reg: number, value: number): number {
+    const cpu = this.hv.cpu, dbg = cpu.debug;
+    const de = (cpu.cr4 & 8) !== 0;
+    value >>>= 0;
+    switch (reg >>> 0) {
+      case DEBUGREG.DR0: case DEBUGREG.DR1: case DEBUGREG.DR2: case DEBUGREG.DR3:
+        if (value >= 0xf5800000) return -ERRNO.EPERM;
+        dbg.write(reg, value | 0);
+        return 0;
+      case DEBUGREG.DR4: case DEBUGREG.DR6:
+        if (reg === DEBUGREG.DR4 && de) return -ERRNO.ENODEV;
+        dbg.write(6, value | 0);
+        return 0;
+      case DEBUGREG.DR5: case DEBUGREG.DR7: {
+        if (reg === DEBUGREG.DR5 && de) return -ERRNO.ENODEV;
+        if ((value & DEBUGREG_VALUE.DR7_GD) !== 0) return -ERRNO.EPERM;
+        for (let i = 0; i < 4; i++) {
+          const enabled = (value >>> (i * 2)) & 3, rw = (value >>> (16 + i * 4)) & 3;
+          if (enabled !== 0 && rw === 2 && !de) return -ERRNO.EPERM;
+        }
+        dbg.write(7, (((value & ~0xd800) | 0x400) >>> 0) | 0);
+        return 0;
+      }
+      default:
+        return -ERRNO.ENODEV;
+    }
+  }
+
+  private getDebugreg(reg: number): number {
+    const cpu = this.hv.cpu, de = (cpu.cr4 & 8) !== 0;
+    const r = reg >>> 0;
+    if (r >= DEBUGREG.COUNT || ((r === 4 || r === 5) && de)) return -ERRNO.ENODEV;
+    return cpu.debug.read(r === 4 ? 6 : r === 5 ? 7 : r) | 0;
+  }
+
+  /** vm_assist (§4.19). */
+  private vmAssistOp(cmd: number, type: number): number {
+    if (cmd !== VMASST_CMD.enable && cmd !== VMASST_CMD.disable) return -ERRNO.ENOSYS;
+    if (type >>> 0 > 31 || (VM_ASSIST_VALID & (1 << type)) === 0) return -ERRNO.EINVAL;
+    this.vmAssist = cmd === VMASST_CMD.enable ? this.vmAssist | (1 << type) : this.vmAssist & ~(1 << type);
+    return 0;
+  }
+
+  hasVmAssist(type: number): boolean {
+    return (this.vmAssist & (1 << type)) !== 0;
+  }
+
+  /** physdev_op (§4.17): set_iopl; the physical-IRQ operations need privileges a domU lacks. */
+  private physdevOp(cmd: number, arg: number): number {
+    switch (cmd) {
+      case PHYSDEVOP.set_iopl: {
+        const raw = this.guest.copyFromGuest(vaddr(arg), 4);
+        if (raw === undefined) return -ERRNO.EFAULT;
+        const iopl = u32At(raw, 0);
+        if (iopl > 3) return -ERRNO.EINVAL;
+        this.hv.current().iopl = iopl;
+        return 0;
+      }
+      case PHYSDEVOP.set_iobitmap: {
+        const raw = this.guest.copyFromGuest(vaddr(arg), 8);
+        if (raw === undefined) return -ERRNO.EFAULT;
+        const v = this.hv.current();
+        const bitmap = u32At(raw, 0), nr = u32At(raw, 4);
+        if (nr > 65536) return -ERRNO.EINVAL;
+        v.ioBitmap = { va: bitmap, nrPorts: nr };
+        return 0;
+      }
+      case PHYSDEVOP.irq_status_query: case PHYSDEVOP.eoi: case PHYSDEVOP.map_pirq:
+        return -ERRNO.EPERM;
+      default:
+        return -ERRNO.ENOSYS;
+    }
+  }
+
+  /** nmi_op (§4.23): the NMI callback is vector 2 of the trap table. */
+  private nmiOp(cmd: number, arg: number): number {
+    const traps = this.hv.current().traps;
+    if (cmd === XENNMI.register_callback) {
+      const raw = this.guest.copyFromGuest(vaddr(arg), 8);
+      if (raw === undefined) return -ERRNO.EFAULT;
+      traps.setEntry(2, { flags: TRAP_INFO.MASK_EVENTS, cs: FLAT.RING1_CS, address: u32At(raw, 0) });
+      return 0;
+    }
+    if (cmd === XENNMI.unregister_callback) { traps.setEntry(2, undefined); return 0; }
+    return -ERRNO.ENOSYS;
+  }
+
+  /** sysctl / domctl (§4.24): unreadable → −EFAULT, wrong interface version → −EACCES, a domU → −EPERM. */
+  private privilegedOp(op: number, version: number): number {
+    const raw = this.guest.copyFromGuest(vaddr(op), 8);
+    if (raw === undefined) return -ERRNO.EFAULT;
+    if (u32At(raw, 4) !== version) return -ERRNO.EACCES;
+    return -ERRNO.EPERM;
+  }
+}
+
+export type { Mfn };

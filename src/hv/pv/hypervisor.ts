@@ -1,0 +1,351 @@
+/**
+ * The hypervisor (ARCHITECTURE.md §3, paper §3): owner of ring 0 of the
+ * machine through the CPU's Ring0Host interface, of the frame table, the
+ * hypervisor area and domain 0, and of the one physical CPU, which it
+ * time-shares among the vCPUs of every domain under a Scheduler.
+ *
+ *   createDomain ──► domain builder (§1) ──► PvDomain with vCPU 0 runnable,
+ *                    its console and xenstore channels bound to domain 0
+ *   trap(frame)  ──► int $0x82 from ring 1: the running domain's hypercall
+ *                    table; exceptions: the vCPU's virtual IDT (traps.ts)
+ *   schedule()   ──► at a scheduling point (block, yield, a domain's end,
+ *                    the slice timer, a wake-up while idle): save the
+ *                    running vCPU's CpuContext, restore the next one's and
+ *                    load its address space (PDPT shadow of its L3, GDT
+ *                    frames mapped into the hypervisor area, TSS ring-1
+ *                    stack), deliver its pending upcall.
+ *
+ * Scheduling points inside a hypercall are deferred to its end, so that
+ * the result is written into the calling vCPU's EAX first. Clock callbacks
+ * (timers, slices) run at instruction boundaries and switch at once.
+ * Nothing a guest does throws out of trap(): a hypervisor error crashes
+ * that domain only.
+ */
+import type { Cpu } from "../../machine/cpu/cpu.js";
+import type { Ram } from "../../machine/memory/ram.js";
+import type { Ring0Host, TrapFrame } from "../../machine/exits.js";
+import type { TimerHandle } from "../../machine/clock.js";
+import { loadPdptes } from "../../machine/mmu/page-walk.js";
+import { EAX, EBX, ECX, EDI, EDX, ESI, IF } from "../../machine/cpu/registers.js";
+import { LoaderError } from "../../machine/boot/elf32.js";
+import { PAGE } from "../../abi/memory-layout.js";
+import { FIRST_RESERVED_GDT } from "../../abi/segments.js";
+import type { DomId, Mfn } from "../../lib/brand.js";
+import { FrameTable } from "../core/frame-table.js";
+import { PvTime } from "../core/pv-time.js";
+import type { EvtchnHooks } from "../core/event-channel.js";
+import type { Scheduler } from "../core/scheduler.js";
+import { RoundRobin } from "../core/sched-round-robin.js";
+import { buildPvDomain } from "./domain-builder.js";
+import { PvPageTables } from "./page-types.js";
+import { HYPERCALL_VECTOR, HV_VA, HypervisorArea, HypervisorAreaError } from "./hypervisor-area.js";
+import { setupHostCpu } from "./cpu-setup.js";
+import { validateSegDescPage } from "./descriptor-tables.js";
+import { Domain0 } from "./domain0.js";
+import { PvDomain, type HypervisorServices } from "./domain.js";
+import { DEFAULT_PERIOD_NS, type PvVcpu, type VcpuState } from "./vcpu.js";
+
+export interface HypervisorSinks {
+  /** Bytes domain 0's console daemon read from a domain's console ring. */
+  console(domain: PvDomain, bytes: Uint8Array): void;
+  /** One line of the hypervisor log ("(d1) …", "(XEN) …"). */
+  log(line: string): void;
+}
+
+export interface HypervisorOptions {
+  cpu: Cpu;
+  ram: Ram;
+  sinks: HypervisorSinks;
+  /** Check the frame table after every MMU hypercall; a violation crashes the domain. */
+  checkInvariants?: boolean;
+  scheduler?: Scheduler<PvVcpu>;
+}
+
+export interface CreateDomainOptions {
+  image: Uint8Array;
+  memoryBytes: number;
+  cmdline: string;
+  name?: string;
+  vcpus?: number;
+}
+
+/** The ports xl gives a domU's xenstore and console channels (§1.8). */
+export const STORE_EVTCHN = 1;
+export const CONSOLE_EVTCHN = 2;
+const RUNSTATE_INDEX: Record<VcpuState, number> = { running: 0, runnable: 1, blocked: 2, down: 3 };
+
+export class Hypervisor implements Ring0Host, HypervisorServices {
+  readonly cpu: Cpu;
+  readonly mem: Ram;
+  readonly frames: FrameTable;
+  readonly area: HypervisorArea;
+  readonly tables: PvPageTables;
+  readonly time: PvTime;
+  readonly dom0: Domain0;
+  readonly evtchnHooks: EvtchnHooks;
+  readonly checkInvariants: boolean;
+  readonly scheduler: Scheduler<PvVcpu>;
+  readonly domains = new Map<number, PvDomain>();
+  /** Context switches done (for --stats). */
+  switches = 0;
+  private running: PvVcpu | undefined;
+  private inHypercall = false;
+  private resched = false;
+  private slice: TimerHandle | undefined;
+  private nextDomid = 1;
+
+  /** @throws HypervisorAreaError when the machine is too large for the M2P area. */
+  constructor(private readonly o: HypervisorOptions) {
+    this.cpu = o.cpu;
+    this.mem = o.ram;
+    this.checkInvariants = o.checkInvariants ?? false;
+    this.scheduler = o.scheduler ?? new RoundRobin<PvVcpu>();
+    this.frames = new FrameTable(Math.floor(o.ram.size / PAGE.SIZE));
+    const area = new HypervisorArea(o.ram, this.frames);
+    this.area = area;
+    this.tables = new PvPageTables(o.ram, this.frames, {
+      initXenL2Slots: (mem, l2) => area.initXenL2Slots(mem, l2),
+      validateSegDesc: (mfn) => validateSegDescPage(o.ram, mfn),
+    });
+    const clock = o.cpu.clock;
+    this.time = new PvTime({ clock, bootEpochNs: 0n, readTsc: () => clock.now + o.cpu.tscOffset });
+    this.evtchnHooks = {
+      lookup: (d) => (d === 0 ? this.dom0.evtchn : this.domains.get(d)?.evtchn),
+      kick: (d, v) => this.kick(d, v),
+      checkPollers: (d, port) => this.checkPollers(d, port),
+    };
+    this.dom0 = new Domain0(o.ram, this.frames, this.evtchnHooks, (domid, bytes) => {
+      const d = this.domains.get(domid);
+      if (d !== undefined) o.sinks.console(d, bytes);
+    });
+    setupHostCpu(o.cpu, area);
+    o.cpu.host = this;
+  }
+
+  /** Build a domU (ABI §1) with vCPU 0 runnable; a bad image changes nothing but the domid counter. */
+  createDomain(c: CreateDomainOptions): PvDomain | LoaderError {
+    const domid = this.nextDomid as DomId;
+    const vcpus = c.vcpus ?? 1;
+    if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 32) throw new RangeError(`${vcpus} vCPUs (1-32)`);
+    const built = buildPvDomain({
+      mem: this.mem, frames: this.frames, tables: this.tables, domid, image: c.image, memoryBytes: c.memoryBytes,
+      cmdline: c.cmdline, consoleEvtchn: CONSOLE_EVTCHN, storeEvtchn: STORE_EVTCHN,
+      m2p: (mfn, pfn) => this.area.setM2p(mfn, pfn),
+    });
+    if (built instanceof LoaderError) return built;
+    this.nextDomid++;
+    const d = new PvDomain(this, { domid, name: c.name ?? `d${domid}`, built, vcpus });
+    this.domains.set(domid, d);
+    const err = this.dom0.connect(d.evtchn, built.consoleMfn, { store: STORE_EVTCHN, console: CONSOLE_EVTCHN });
+    if (err !== undefined) throw new Error(err);
+    for (const v of d.vcpus) { this.scheduler.insert(v); v.runstateSince = this.cpu.clock.now; }
+    const v0 = d.vcpus[0]!;
+    this.setState(v0, "runnable");
+    this.scheduler.wake(v0);
+    v0.setPeriodic(DEFAULT_PERIOD_NS);
+    this.time.updateVcpuSystemTime(this.mem, v0.vcpuInfo);
+    return d;
+  }
+
+  /** Put the first runnable vCPU on the CPU (after creating the boot domains). */
+  start(): void {
+    this.schedule();
+  }
+
+  /** Every domain has ended. */
+  get allEnded(): boolean {
+    for (const d of this.domains.values()) if (d.end === undefined) return false;
+    return true;
+  }
+
+  current(): PvVcpu {
+    if (this.running === undefined) throw new Error("no vCPU on the CPU");
+    return this.running;
+  }
+
+  domainOf(v: PvVcpu): PvDomain {
+    const d = this.domains.get(v.domid);
+    if (d === undefined) throw new Error(`vCPU ${v.name} of a domain that does not exist`);
+    return d;
+  }
+
+  // ── Ring0Host ──────────────────────────────────────────────────────────
+
+  trap(frame: TrapFrame): void {
+    const v = this.running;
+    if (v === undefined) return;
+    const d = this.domainOf(v);
+    try {
+      if (d.end !== undefined) return void (this.resched = true);
+      if (frame.vector === HYPERCALL_VECTOR && frame.software && (frame.cs & 3) === 1) {
+        const r = this.cpu.regs;
+        this.cpu.eip = frame.eip;
+        const args = [r[EBX]! >>> 0, r[ECX]! >>> 0, r[EDX]! >>> 0, r[ESI]! >>> 0, r[EDI]! >>> 0] as const;
+        this.inHypercall = true;
+        try {
+          r[EAX] = d.hypercalls.dispatch(r[EAX]! >>> 0, args);
+        } finally {
+          this.inHypercall = false;
+        }
+        if (d.end === undefined && v.state === "running") v.traps.upcall();
+      } else if (!frame.external && frame.vector < 256) {
+        v.traps.exception(frame);
+      } else {
+        d.crash(`unexpected ${frame.external ? "external interrupt" : "event"} ${frame.vector} at ${hex(frame.cs, 4)}:${hex(frame.eip)}`);
+      }
+    } catch (e) {
+      d.crash(`hypervisor error: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      if (this.resched) this.schedule();
+    }
+  }
+
+  // ── scheduling points (HypervisorServices) ─────────────────────────────
+
+  block(v: PvVcpu): void {
+    if (v.state !== "running" && v.state !== "runnable") return;
+    this.setState(v, "blocked");
+    this.scheduler.sleep(v);
+    this.requestSchedule();
+  }
+
+  yieldVcpu(v: PvVcpu): void {
+    this.scheduler.yield(v);
+    this.requestSchedule();
+  }
+
+  wake(v: PvVcpu): void {
+    if (v.state !== "blocked") return;
+    v.cancelPoll();
+    this.setState(v, "runnable");
+    this.scheduler.wake(v);
+    this.time.updateVcpuSystemTime(this.mem, v.vcpuInfo);
+    if (this.running === undefined) this.requestSchedule();
+  }
+
+  domainEnded(d: PvDomain): void {
+    for (const v of d.vcpus) {
+      v.stopTimers();
+      if (v.state !== "down") { this.scheduler.sleep(v); this.setState(v, "down"); }
+    }
+    // let the caller of the machine see the end; the other domains go on when it resumes
+    this.cpu.stopRequested = true;
+    this.cpu.attention = 1;
+    if (this.running !== undefined && this.running.domid === d.domid) this.requestSchedule();
+  }
+
+  /** §7.2 step 2: a vCPU has an upcall pending: wake it, or on the CPU outside a hypercall, deliver it now. */
+  private kick(domid: DomId, vcpu: number): void {
+    const d = this.domains.get(domid);
+    const v = d?.vcpus[vcpu];
+    if (d === undefined || v === undefined || d.end !== undefined) return;
+    try {
+      if (v.state === "blocked") this.wake(v);
+      else if (v === this.running && !this.inHypercall && v.traps.upcall()) this.cpu.attention = 1;
+    } catch (e) {
+      d.crash(`hypervisor error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** §7.2 step 3: wake the vCPUs of `domid` polling on `port` (SCHEDOP_poll). */
+  private checkPollers(domid: DomId, port: number): void {
+    const d = this.domains.get(domid);
+    for (const v of d?.vcpus ?? []) if (v.pollPorts?.includes(port)) this.wake(v);
+  }
+
+  private requestSchedule(): void {
+    this.resched = true;
+    if (!this.inHypercall) this.schedule();
+  }
+
+  /** Pick the next vCPU and switch to it (or idle). */
+  private schedule(): void {
+    this.resched = false;
+    const prev = this.running;
+    const pick = this.scheduler.pick(this.time.systemTime(), prev?.state === "running" ? prev : undefined);
+    const next = pick?.next;
+    if (next !== prev) this.contextSwitch(prev, next);
+    if (this.slice !== undefined) this.cpu.clock.cancel(this.slice);
+    this.slice = undefined;
+    if (pick !== undefined) {
+      this.slice = this.cpu.clock.schedule(this.time.cycleAt(this.time.systemTime() + pick.sliceNs), () => {
+        this.slice = undefined;
+        if (this.inHypercall) this.resched = true;
+        else this.schedule();
+      });
+    }
+  }
+
+  private contextSwitch(prev: PvVcpu | undefined, next: PvVcpu | undefined): void {
+    const cpu = this.cpu, now = cpu.clock.now;
+    if (prev !== undefined) {
+      prev.context.save(cpu);
+      if (prev.state === "running") this.setState(prev, "runnable");
+      const pd = this.domains.get(prev.domid);
+      if (pd?.virtualTime.running) pd.virtualTime.domainStopped(now);
+    }
+    this.running = next;
+    this.switches++;
+    if (next === undefined) {
+      cpu.halted = true;
+      cpu.eflags = cpu.eflags | IF;
+      cpu.attention = 1;
+      return;
+    }
+    const d = this.domainOf(next);
+    this.setState(next, "running");
+    d.virtualTime.domainStarted(now);
+    next.context.restore(cpu);
+    cpu.halted = false;
+    this.area.mapGdt(next.gdtFrames);
+    this.area.setKernelStack(next.traps.kernelSs, next.traps.kernelSp);
+    this.loadBaseptr(next);
+    this.time.updateVcpuSystemTime(this.mem, next.vcpuInfo);
+    try {
+      next.traps.upcall();
+    } catch (e) {
+      d.crash(`hypervisor error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    cpu.attention = 1;
+  }
+
+  private setState(v: PvVcpu, s: VcpuState): void {
+    const now = this.cpu.clock.now;
+    v.runstateCycles[RUNSTATE_INDEX[v.state]]! += now - v.runstateSince;
+    v.runstateSince = now;
+    v.state = s;
+  }
+
+  // ── address space of the running vCPU ──────────────────────────────────
+
+  /** CR3 := the PDPT shadow of v's L3 (§5.9); a no-op for a vCPU not on the CPU (done at switch-in). */
+  loadBaseptr(v: PvVcpu): void {
+    if (v !== this.running) return;
+    this.area.shadowL3(v.baseptr as Mfn);
+    if (!loadPdptes(this.cpu.cr3, this.cpu.ram, this.cpu.pdpte)) {
+      this.domainOf(v).crash("PDPT shadow refused by the CPU");
+      return;
+    }
+    this.cpu.flushTlb(false);
+  }
+
+  gdtChanged(v: PvVcpu): void {
+    if (v !== this.running) return;
+    this.area.mapGdt(v.gdtFrames);
+    for (let p = 0; p < FIRST_RESERVED_GDT.PAGE; p++) this.cpu.invalidatePage(HV_VA.GDT + p * PAGE.SIZE);
+  }
+
+  kernelStackChanged(v: PvVcpu): void {
+    if (v === this.running) this.area.setKernelStack(v.traps.kernelSs, v.traps.kernelSp);
+  }
+
+  log(line: string): void {
+    this.o.sinks.log(line);
+  }
+}
+
+export { HypervisorAreaError };
+
+function hex(v: number, width = 8): string {
+  return (v >>> 0).toString(16).padStart(width, "0");
+}
