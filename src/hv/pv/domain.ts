@@ -41,6 +41,7 @@ import { xenVersion } from "./xen-version.js";
 import { setGdt, updateDescriptor, type DescriptorTablesContext } from "./descriptor-tables.js";
 import { multicall } from "./multicall.js";
 import { initialContext } from "./cpu-setup.js";
+import { vcpuInitialise } from "./vcpu-initialise.js";
 
 /** What a domain needs from the hypervisor that runs it. */
 export interface HypervisorServices {
@@ -58,11 +59,15 @@ export interface HypervisorServices {
   yieldVcpu(v: PvVcpu): void;
   /** Make a blocked vCPU runnable (an event, a poll timeout). */
   wake(v: PvVcpu): void;
+  /** VCPUOP_up / VCPUOP_down. */
+  vcpuUp(v: PvVcpu): void;
+  vcpuDown(v: PvVcpu): void;
   /** The domain shut down or crashed: take its vCPUs off the CPU. */
   domainEnded(d: PvDomain): void;
   loadBaseptr(v: PvVcpu): void;
   gdtChanged(v: PvVcpu): void;
   kernelStackChanged(v: PvVcpu): void;
+  trapTableChanged(v: PvVcpu): void;
   /** One line of the hypervisor log. */
   log(line: string): void;
 }
@@ -115,6 +120,7 @@ export class PvDomain {
     for (let id = 0; id < o.vcpus; id++) this.vcpus.push(this.newVcpu(id, sharedInfo));
     const v0 = this.vcpus[0]!;
     v0.baseptr = o.built.l3Mfn; // the builder's CR3 reference
+    v0.initialised = true;
     initialContext(hv.cpu, o.built.vcpu, v0.context);
     hv.time.updateWallclock(hv.mem, sharedInfo);
     this.mmu = new PvMmu({
@@ -133,6 +139,7 @@ export class PvDomain {
       cpu: hv.cpu, mem: hv.mem, area: hv.area, guest: this.guest, vcpuInfo,
       kernelSs: this.built.vcpu.kernelSs, kernelSp: this.built.vcpu.kernelSp,
       kernelStackChanged: () => hv.kernelStackChanged(v),
+      trapTableChanged: () => hv.trapTableChanged(v),
       crash: (m) => this.crash(m),
       bounced: (vector) => this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1),
       upcalled: () => { this.upcalls++; },
@@ -295,6 +302,16 @@ export class PvDomain {
     switch (cmd) {
       case VCPUOP.is_up:
         return target.state === "down" ? 0 : 1;
+      case VCPUOP.initialise:
+        return vcpuInitialise({ frames: this.hv.frames, guest: this.guest, self: this.domid }, target, arg);
+      case VCPUOP.up:
+        if (!target.initialised) return -ERRNO.EINVAL;
+        this.hv.vcpuUp(target);
+        return 0;
+      case VCPUOP.down:
+        this.hv.vcpuDown(target);
+        if (this.vcpus.every((x) => x.state === "down")) this.shutdown(SHUTDOWN.poweroff);
+        return 0;
       case VCPUOP.set_periodic_timer: {
         const raw = this.guest.copyFromGuest(vaddr(arg), 8);
         if (raw === undefined) return -ERRNO.EFAULT;

@@ -34,6 +34,8 @@ import type { Mfn } from "../../lib/brand.js";
 export const HV_SEL = { CS: 0xe008, DS: 0xe010, TSS: 0xe040 } as const;
 /** Hypercall vector (§3.1). */
 export const HYPERCALL_VECTOR = 0x82;
+/** The system-call vector that gets the fast gate (§6.3). */
+export const FAST_TRAP_VECTOR = 0x80;
 /** Exception vectors the IDT routes to the host. */
 export const NR_EXCEPTIONS = 20;
 
@@ -122,6 +124,20 @@ export class HypervisorArea {
     for (let p = 0; p < FIRST_RESERVED_GDT.PAGE; p++) {
       this.pte(this.privateL1, first + p, frames[p] ?? this.zeroFrame, L1_RO_FLAGS);
     }
+  }
+
+  /**
+   * The fast system-call gate (§6.3, the paper's §3.3 "fast exception
+   * handler"): IDT vector 0x80 as a DPL-3 trap gate straight to the guest's
+   * handler, so `int $0x80` reaches ring 1 through the TSS ring-1 stack
+   * without entering the hypervisor; undefined removes it (INT 0x80 then
+   * raises #GP(0x402), handled by the hypervisor).
+   */
+  setFastTrap(handler: { cs: number; address: number } | undefined): void {
+    const at = this.idtFrame * PAGE.SIZE + FAST_TRAP_VECTOR * 8;
+    if (handler === undefined) { this.mem.write32(at, 0); this.mem.write32(at + 4, 0); return; }
+    this.mem.write32(at, (((handler.cs & 0xffff) << 16) | (handler.address & 0xffff)) >>> 0);
+    this.mem.write32(at + 4, ((handler.address & 0xffff0000) | 0xef00) >>> 0);
   }
 
   /** Refresh the PDPT shadow from the guest's L3 at machine frame `l3`. */

@@ -26,7 +26,10 @@ import type { Ram } from "../../machine/memory/ram.js";
 import type { Ring0Host, TrapFrame } from "../../machine/exits.js";
 import type { TimerHandle } from "../../machine/clock.js";
 import { loadPdptes } from "../../machine/mmu/page-walk.js";
-import { EAX, EBX, ECX, EDI, EDX, ESI, IF } from "../../machine/cpu/registers.js";
+import { DS, EAX, EBX, ECX, EDI, EDX, ES, ESI, FS, GS, IF } from "../../machine/cpu/registers.js";
+import { loadDataSegment } from "../../machine/cpu/segmentation.js";
+import { CpuFault } from "../../machine/cpu/fault.js";
+import { returnToGuest } from "./guest-return.js";
 import { LoaderError } from "../../machine/boot/elf32.js";
 import { PAGE } from "../../abi/memory-layout.js";
 import { FIRST_RESERVED_GDT } from "../../abi/segments.js";
@@ -223,6 +226,23 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     if (this.running === undefined) this.requestSchedule();
   }
 
+  vcpuUp(v: PvVcpu): void {
+    if (v.state !== "down" || this.domainOf(v).end !== undefined) return;
+    this.setState(v, "runnable");
+    this.scheduler.wake(v);
+    v.setPeriodic(DEFAULT_PERIOD_NS);
+    this.time.updateVcpuSystemTime(this.mem, v.vcpuInfo);
+    if (this.running === undefined) this.requestSchedule();
+  }
+
+  vcpuDown(v: PvVcpu): void {
+    if (v.state === "down") return;
+    v.stopTimers();
+    this.scheduler.sleep(v);
+    this.setState(v, "down");
+    if (v === this.running) this.requestSchedule();
+  }
+
   domainEnded(d: PvDomain): void {
     for (const v of d.vcpus) {
       v.stopTimers();
@@ -299,7 +319,9 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     cpu.halted = false;
     this.area.mapGdt(next.gdtFrames);
     this.area.setKernelStack(next.traps.kernelSs, next.traps.kernelSp);
+    this.area.setFastTrap(next.traps.fastTrap());
     this.loadBaseptr(next);
+    if (next.startFrame !== undefined) this.enterStartFrame(next, d);
     this.time.updateVcpuSystemTime(this.mem, next.vcpuInfo);
     try {
       next.traps.upcall();
@@ -307,6 +329,23 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       d.crash(`hypervisor error: ${e instanceof Error ? e.message : String(e)}`);
     }
     cpu.attention = 1;
+  }
+
+  /** A vCPU's first run after VCPUOP_initialise: its registers through the CPU's IRET and segment checks. */
+  private enterStartFrame(v: PvVcpu, d: PvDomain): void {
+    const f = v.startFrame!;
+    v.startFrame = undefined;
+    this.cpu.regs.set(f.gprs.map((x) => x | 0));
+    const fault = returnToGuest(this.cpu, this.mem, this.area, f);
+    if (fault !== undefined) return d.crash(`vCPU ${v.id} start: CS ${hex(f.cs, 4)} / SS ${hex(f.ss, 4)} refused (vector ${fault.vector})`);
+    for (const [seg, sel] of [[DS, f.ds], [ES, f.es], [FS, f.fs], [GS, f.gs]] as const) {
+      try {
+        loadDataSegment(this.cpu, seg, sel);
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        return d.crash(`vCPU ${v.id} start: data selector ${hex(sel, 4)} refused`);
+      }
+    }
   }
 
   private setState(v: PvVcpu, s: VcpuState): void {
@@ -333,6 +372,10 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     if (v !== this.running) return;
     this.area.mapGdt(v.gdtFrames);
     for (let p = 0; p < FIRST_RESERVED_GDT.PAGE; p++) this.cpu.invalidatePage(HV_VA.GDT + p * PAGE.SIZE);
+  }
+
+  trapTableChanged(v: PvVcpu): void {
+    if (v === this.running) this.area.setFastTrap(v.traps.fastTrap());
   }
 
   kernelStackChanged(v: PvVcpu): void {

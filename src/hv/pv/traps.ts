@@ -70,6 +70,8 @@ export interface PvTrapsOptions {
   /** stack_switch changed the kernel stack (the hypervisor updates the TSS while this vCPU runs). */
   kernelStackChanged(ss: number, esp: number): void;
   crash(message: string): void;
+  /** The virtual IDT changed (the hypervisor refreshes the fast int 0x80 gate while this vCPU runs). */
+  trapTableChanged?(): void;
   /** Counters for --stats: an exception bounced, an event upcall delivered. */
   bounced?(vector: number): void;
   upcalled?(): void;
@@ -102,21 +104,30 @@ export class PvTraps {
 
   setEntry(vector: number, ti: TrapInfo | undefined): void {
     this.trapCtxt[vector] = ti;
+    this.o.trapTableChanged?.();
+  }
+
+  /** The handler the fast int 0x80 gate may go to: registered, non-null CS, events not masked (§6.3). */
+  fastTrap(): { cs: number; address: number } | undefined {
+    const ti = this.trapCtxt[0x80];
+    if (ti === undefined || (ti.cs & 0xfffc) === 0 || (ti.flags & TRAP_INFO.MASK_EVENTS) !== 0) return undefined;
+    return ti;
   }
 
   /** §4.1: entries until address 0; CS RPL raised to ≥ 1; −EFAULT on an unreadable entry. */
   setTrapTable(table: number): number {
-    if (table === 0) { this.trapCtxt.fill(undefined); return 0; }
+    if (table === 0) { this.trapCtxt.fill(undefined); this.o.trapTableChanged?.(); return 0; }
     for (let i = 0; i < TRAP_TABLE_BATCH; i++) {
       const e = this.o.guest.copyFromGuest(vaddr((table + i * 8) >>> 0), 8);
       if (e === undefined) return -ERRNO.EFAULT;
       const v = new DataView(e.buffer, e.byteOffset, 8);
       const address = v.getUint32(4, true);
-      if (address === 0) return 0;
+      if (address === 0) { this.o.trapTableChanged?.(); return 0; }
       this.trapCtxt[v.getUint8(0)] = { flags: v.getUint8(1), cs: raiseRpl(v.getUint16(2, true)), address };
     }
     // a continuation, as Xen's hypercall_create_continuation: re-execute the
     // INT 0x82 with EBX on the next entry (EAX = set_trap_table = the result 0)
+    this.o.trapTableChanged?.();
     this.o.cpu.regs[EBX] = (table + TRAP_TABLE_BATCH * 8) | 0;
     this.o.cpu.eip = (this.o.cpu.eip - 2) >>> 0;
     return HYPERCALL.set_trap_table;

@@ -21,6 +21,14 @@ import type { PvTraps } from "./traps.js";
 
 export type VcpuState = "down" | "runnable" | "running" | "blocked";
 
+/** The registers a vCPU initialised by VCPUOP_initialise enters with (loaded through the CPU's checks on its first run). */
+export interface StartFrame {
+  /** EAX ECX EDX EBX ESP(unused) EBP ESI EDI. */
+  gprs: number[];
+  eip: number; cs: number; eflags: number; esp: number; ss: number;
+  ds: number; es: number; fs: number; gs: number;
+}
+
 /** Every PV vCPU starts with a 10 ms periodic timer (§8.3); the minimum period is 1 ms. */
 export const DEFAULT_PERIOD_NS = 10_000_000n;
 export const MIN_PERIOD_NS = 1_000_000n;
@@ -31,6 +39,10 @@ export const VCPU_INFO_SIZE = 64;
 export class PvVcpu {
   readonly context = new CpuContext();
   state: VcpuState = "down";
+  /** VCPUOP_initialise done (vCPU 0: by the domain builder). */
+  initialised = false;
+  /** Set by VCPUOP_initialise: how the vCPU enters the guest on its first run. */
+  startFrame: StartFrame | undefined;
   traps!: PvTraps;
   /** The guest L3 this vCPU runs on (§5.9); 0 before it is first initialised. */
   baseptr = 0 as Mfn;
