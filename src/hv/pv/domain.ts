@@ -68,6 +68,8 @@ export interface HypervisorServices {
   gdtChanged(v: PvVcpu): void;
   kernelStackChanged(v: PvVcpu): void;
   trapTableChanged(v: PvVcpu): void;
+  /** References held outside page tables by every domain (for the invariant checker). */
+  externalRefs(): ExternalRef[];
   /** One line of the hypervisor log. */
   log(line: string): void;
 }
@@ -125,7 +127,7 @@ export class PvDomain {
     hv.time.updateWallclock(hv.mem, sharedInfo);
     this.mmu = new PvMmu({
       cpu: hv.cpu, mem: hv.mem, frames: hv.frames, tables: hv.tables, area: hv.area, guest: this.guest, self: o.domid,
-      current: () => hv.current(), loadBaseptr: (v) => hv.loadBaseptr(v), externalRefs: () => this.externalRefs(),
+      current: () => hv.current(), loadBaseptr: (v) => hv.loadBaseptr(v), externalRefs: () => hv.externalRefs(),
       checkInvariants: hv.checkInvariants, crash: (m) => this.crash(m),
     });
     this.registerHypercalls();

@@ -46,6 +46,7 @@ import { setupHostCpu } from "./cpu-setup.js";
 import { validateSegDescPage } from "./descriptor-tables.js";
 import { Domain0 } from "./domain0.js";
 import { PvDomain, type HypervisorServices } from "./domain.js";
+import type { ExternalRef } from "./invariants.js";
 import { DEFAULT_PERIOD_NS, type PvVcpu, type VcpuState } from "./vcpu.js";
 
 export interface HypervisorSinks {
@@ -380,6 +381,10 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
 
   kernelStackChanged(v: PvVcpu): void {
     if (v === this.running) this.area.setKernelStack(v.traps.kernelSs, v.traps.kernelSp);
+  }
+
+  externalRefs(): ExternalRef[] {
+    return [...this.domains.values()].flatMap((d) => d.externalRefs());
   }
 
   log(line: string): void {
