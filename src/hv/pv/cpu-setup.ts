@@ -47,6 +47,8 @@ export function setupHostCpu(cpu: Cpu, area: HypervisorArea): void {
   cpu.cr0 = (CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG) >>> 0;
   cpu.halted = true;
   cpu.eflags = 0x202;
+  // CPUID at ring 1 and 3 faults, so guests see the domain's CPUID policy (§6.11, Xen's PV CPUID faulting)
+  cpu.miscFeaturesEnables = 1;
 }
 
 /**

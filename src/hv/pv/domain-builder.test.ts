@@ -1,8 +1,9 @@
 /**
  * The PV domain builder (docs/xen-pv32-abi.md §1.5–§1.11) on a synthetic
  * pv32pae image built in memory: layout, start_info, P2M/M2P, the bootstrap
- * PAE tables (walked in software), typing/pinning, the invariant checker, and
- * refused images leaving the frame table untouched.
+ * PAE tables (walked in software), typing/pinning, the invariant checker,
+ * refused images leaving the frame table untouched, and the BSD_SYMTAB block
+ * (§1.4; expected bytes checked against Xen's own libelf on the same images).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -213,4 +214,137 @@ test("a refused build after a successful one leaves the first domain sound", () 
   assert.deepEqual(checkInvariants(mach.ram, mach.frames, {
     external: [{ mfn: d.l3Mfn, general: 1, type: 1 }, { mfn: d2.l3Mfn, general: 1, type: 1 }],
   }), []);
+});
+
+// ── BSD_SYMTAB "yes" (§1.4; libelf elf_parse_bsdsyms / elf_load_bsdsyms) ──
+
+const SHT_SYMTAB = 2;
+const SHT_STRTAB = 3;
+const SYMS = Uint8Array.from({ length: 0x30 }, (_, i) => (i * 13 + 1) & 0xff);
+const STRS = str("\0foo\0bar");
+
+interface SymtabImageOptions {
+  memsz?: number;
+  syms?: Uint8Array;
+  strs?: Uint8Array;
+  /** Section order: the string table first exercises the sh_link lookup. */
+  strtabFirst?: boolean;
+  /** Overrides the symtab's sh_link (default: the string table's index). */
+  link?: number;
+  /** Overrides the symtab's sh_size. */
+  symSize?: number;
+  note?: string;
+}
+
+/** A kernel at 0x100000 with a .symtab (sh_entsize 16, sh_info 1) and its .strtab; notes + BSD_SYMTAB. */
+function symtabImage(o: SymtabImageOptions = {}): Uint8Array {
+  const syms = { name: ".symtab", type: SHT_SYMTAB, data: o.syms ?? SYMS };
+  const strs = { name: ".strtab", type: SHT_STRTAB, data: o.strs ?? STRS, addralign: 1 };
+  const sections = o.strtabFirst ? [strs, syms] : [syms, strs];
+  const noteBytes = concatBytes(...[...BASE_NOTES, [XEN_ELFNOTE.BSD_SYMTAB, str(o.note ?? "yes")] as [number, Uint8Array]]
+    .map(([type, desc]) => elfNote("Xen", type, desc)));
+  const img = buildTestElf({
+    segments: [{ paddr: 0x100000, data: KERNEL, memsz: o.memsz ?? 0x5001 }, { type: 4, paddr: 0, data: noteBytes, flags: 4 }],
+    sections,
+    multiboot: null,
+  });
+  const view = new DataView(img.buffer, img.byteOffset, img.byteLength);
+  const shdr = (i: number): number => view.getUint32(32, true) + 40 * i;
+  const symIndex = o.strtabFirst ? 2 : 1;
+  view.setUint32(shdr(symIndex) + 24, o.link ?? (o.strtabFirst ? 1 : 2), true);
+  view.setUint32(shdr(symIndex) + 28, 1, true);
+  view.setUint32(shdr(symIndex) + 36, 16, true);
+  if (o.symSize !== undefined) view.setUint32(shdr(symIndex) + 20, o.symSize, true);
+  return img;
+}
+
+/** Read guest bytes through the bootstrap page tables. */
+function reader(ram: Ram, d: BuiltDomain) {
+  const u8 = (va: number): number => ram.read8(paeTranslate(ram, d.cr3, va)!.maddr);
+  const bytes = (va: number, n: number): number[] => Array.from({ length: n }, (_, i) => u8(va + i));
+  const u16 = (va: number): number => u8(va) | (u8(va + 1) << 8);
+  const u32 = (va: number): number => (u16(va) | (u16(va + 2) << 16)) >>> 0;
+  return { u8, bytes, u16, u32 };
+}
+
+test("BSD_SYMTAB: the block sits at round_up(pend, 4) and matches libelf byte for byte", () => {
+  for (const strtabFirst of [false, true]) {
+    const img = symtabImage({ strtabFirst });
+    const { r, ram } = build(img);
+    const d = built(r);
+    const { u8, bytes, u16, u32 } = reader(ram, d);
+    // pend 0x105001 → S 0x105004; libelf sizes it 192 + 0x30 + 9 → 0xfc: virt_kend 0x105100.
+    const S = 0x105004;
+    const sym = S + 260;
+    const strAt = sym + SYMS.length;
+    assert.deepEqual(d.bsdSymtab && { ...d.bsdSymtab, writes: undefined }, {
+      startVa: S, endVa: 0x105100, symtabVa: sym, strtabVa: strAt, writtenEndVa: strAt + STRS.length, writes: undefined, skipped: [],
+    });
+    // The kernel piece grows to 6 pages: every later piece moves up one page.
+    assert.equal(d.mfnListVa, 0x106000);
+    assert.equal(d.startInfoVa, 0x108000);
+    assert.equal(d.ptBaseVa, 0x10b000);
+
+    assert.equal(u32(S), strAt + STRS.length - (S + 4), "size = strtab end − (S+4)");
+    const eh = S + 4;
+    assert.deepEqual(bytes(eh, 16), [...img.subarray(0, 16)], "e_ident copied");
+    assert.deepEqual([u16(eh + 16), u16(eh + 18), u32(eh + 20), u32(eh + 24)], [2, 3, 1, 0x100000], "type, machine, version, entry");
+    assert.deepEqual([u32(eh + 28), u32(eh + 32), u32(eh + 36)], [0, 64, 0], "phoff, shoff, flags");
+    assert.deepEqual([40, 42, 44, 46, 48, 50].map((o) => u16(eh + o)), [52, 0, 0, 40, 3, 0], "ehsize phentsize phnum shentsize shnum shstrndx");
+    assert.ok(bytes(eh + 52, 12).every((b) => b === 0), "XSA-194: zero between e_ehsize and e_shoff");
+    assert.ok(bytes(eh + 64, 40).every((b) => b === 0), "section 0 is null");
+
+    const view = new DataView(img.buffer, img.byteOffset, img.byteLength);
+    const shoff = view.getUint32(32, true);
+    const fileShdr = (i: number, field: number): number => view.getUint32(shoff + 40 * i + field, true);
+    const [symIdx, strIdx] = strtabFirst ? [2, 1] : [1, 2];
+    const sh = (i: number, field: number): number => u32(eh + 64 + 40 * i + field);
+    for (const field of [0, 4, 8, 12, 20, 28, 32, 36]) {
+      assert.equal(sh(1, field), fileShdr(symIdx, field), `symtab shdr +${field} copied`);
+      assert.equal(sh(2, field), fileShdr(strIdx, field), `strtab shdr +${field} copied`);
+    }
+    assert.deepEqual([sh(1, 4), sh(1, 16), sh(1, 20), sh(1, 24)], [SHT_SYMTAB, sym - eh, SYMS.length, 2]);
+    assert.deepEqual([sh(2, 4), sh(2, 16), sh(2, 20), sh(2, 24)], [SHT_STRTAB, strAt - eh, STRS.length, 0]);
+    assert.ok(bytes(S + 188, 72).every((b) => b === 0), "gap to S+260 is zero");
+    assert.deepEqual(bytes(sym, SYMS.length), [...SYMS]);
+    assert.deepEqual(bytes(strAt, STRS.length), [...STRS]);
+    assert.ok(bytes(strAt + STRS.length, 0x106000 - (strAt + STRS.length)).every((b) => b === 0), "rest of the page zero");
+    assert.equal(u8(0x105000), 0, "bss before the block");
+  }
+});
+
+test("BSD_SYMTAB: a table that would leave the page-rounded kernel segment is skipped, as libelf does", () => {
+  // pend 0x105000: libelf reserves S + round4(192 + 0xe00 + 300) = 0x105fec, but the strtab
+  // goes at S + 260 + 0xe00 = 0x105f04 and would end at 0x106030, past the kernel's last page.
+  const syms = Uint8Array.from({ length: 0xe00 }, (_, i) => (i + 5) & 0xff);
+  const strs = Uint8Array.from({ length: 300 }, (_, i) => (i % 250) + 1);
+  const { r, ram } = build(symtabImage({ memsz: 0x5000, syms, strs }));
+  const d = built(r);
+  const { bytes, u32 } = reader(ram, d);
+  assert.equal(d.bsdSymtab?.endVa, 0x105fec);
+  assert.deepEqual(d.bsdSymtab?.skipped, ["strtab"]);
+  assert.equal(d.mfnListVa, 0x106000);
+  assert.equal(u32(0x105000), 0x106030 - 0x105004, "size still covers the strtab");
+  assert.equal(u32(0x105004 + 64 + 80 + 16), 0x105f04 - 0x105004, "strtab sh_offset still set");
+  assert.deepEqual(bytes(0x105104, syms.length), [...syms]);
+  assert.ok(bytes(0x105f04, 0x106000 - 0x105f04).every((b) => b === 0), "strtab not copied");
+  assert.equal(u32(0x106000), d.p2m[0], "the P2M follows untouched");
+});
+
+test("BSD_SYMTAB: a stripped image loads without a block; other note values are ignored", () => {
+  const stripped = image([...BASE_NOTES, [XEN_ELFNOTE.BSD_SYMTAB, str("yes")]]);
+  const d = built(build(stripped).r);
+  assert.equal(d.bsdSymtab, undefined);
+  assert.equal(d.mfnListVa, 0x105000);
+  const no = built(build(symtabImage({ note: "no" })).r);
+  assert.equal(no.bsdSymtab, undefined);
+  assert.equal(no.mfnListVa, 0x106000, "memsz 0x5001 still needs 6 pages");
+});
+
+test("BSD_SYMTAB: malformed symbol tables are refused with nothing allocated", () => {
+  refused(symtabImage({ link: 0 }), 8 << 20, /BSD_SYMTAB: symbol table \(section 1\) sh_link 0 does not name a section/);
+  refused(symtabImage({ link: 9 }), 8 << 20, /sh_link 9 does not name a section \(1–3\)/);
+  refused(symtabImage({ link: 1 }), 8 << 20, /sh_link 1 names a section of type 2, not SHT_STRTAB/);
+  refused(symtabImage({ symSize: 0x100000 }), 8 << 20, /section 1 .*extends beyond end of file/);
+  refused(symtabImage({ symSize: 0xfffffff0 }), 8 << 20, /beyond end of file/);
 });

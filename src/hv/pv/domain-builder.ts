@@ -7,9 +7,13 @@
  *   padding │ kernel (hypercall page inside) │ P2M │ start_info │ xenstore │
  *   console │ L3, L2×4, L1s │ boot stack │ padding … virt_pgtab_end │ unmapped RAM …
  *
+ * With BSD_SYMTAB "yes" the kernel piece runs on to the end of the symbol-table
+ * block (§1.4, bsd-symtab.ts): virt_kend is the block's end, so the P2M and
+ * everything after start on the page after it.
+ *
  * Order of work: check the image and the layout (nothing allocated), allocate
  * every frame (PFN → MFN deliberately not the identity), zero them, load the
- * segments, write P2M, start_info, rings, the bootstrap PAE tables and the
+ * segments and the BSD symbol-table block, write P2M, start_info, rings, the bootstrap PAE tables and the
  * hypercall page, then pin the L3 (validating the whole tree) and take the
  * CR3 reference. A failure after allocation frees everything again; M2P
  * entries are only reported once the domain is built.
@@ -27,6 +31,7 @@ import { FrameTable, PGT } from "../core/frame-table.js";
 import type { MachineMemory } from "../core/machine-memory.js";
 import type { PvPageTables } from "./page-types.js";
 import { inspectPvImage, type PvImage } from "./xen-image.js";
+import type { BsdSymtab } from "./bsd-symtab.js";
 
 export interface BuildPvDomainOptions {
   mem: MachineMemory;
@@ -76,6 +81,8 @@ export interface BuiltDomain {
   /** End of the bootstrap mapping (virt_pgtab_end). */
   readonly mappedEndVa: number;
   readonly hypercallPageVa: number | undefined;
+  /** The BSD symbol-table block written behind the kernel (BSD_SYMTAB "yes"), if any. */
+  readonly bsdSymtab: BsdSymtab | undefined;
   readonly l3Mfn: Mfn;
   /**
    * CR3 value (machine address of the L3, extended format). The builder holds,
@@ -205,6 +212,9 @@ export function buildPvDomain(opts: BuildPvDomainOptions): BuiltDomain | LoaderE
     const base = s.paddr + img.virtOffset;
     for (let i = 0; i < s.filesz; i++) mem.write8(maddr(base + i), img.elf.bytes[s.offset + i]!);
   }
+  for (const w of img.bsdSymtab?.writes ?? []) {
+    for (let i = 0; i < w.bytes.length; i++) mem.write8(maddr(w.va + i), w.bytes[i]!);
+  }
   for (let pfn = 0; pfn < nrPages; pfn++) mem.write32(maddr(va(layout.p2mPfn) + 4 * pfn), p2m[pfn]!);
 
   const si = mfnOf(layout.startInfoPfn) * PAGE.SIZE;
@@ -264,6 +274,7 @@ export function buildPvDomain(opts: BuildPvDomainOptions): BuiltDomain | LoaderE
     stackTopVa,
     mappedEndVa: va(layout.mappedPages),
     hypercallPageVa: img.hypercallPage,
+    bsdSymtab: img.bsdSymtab,
     l3Mfn,
     cr3,
     startInfoMfn: mfnOf(layout.startInfoPfn),

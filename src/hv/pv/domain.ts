@@ -15,7 +15,9 @@
  */
 import { CONSOLEIO, DEBUGREG, DEBUGREG_VALUE, HYPERCALL, PHYSDEVOP, SCHEDOP, SCHEDOP_POLL_MAX_PORTS, SHUTDOWN, VCPUOP, VMASST_CMD, XENNMI, XEN_INTERFACE } from "../../abi/hypercalls.js";
 import { ERRNO } from "../../abi/errno.js";
-import { PAGE } from "../../abi/memory-layout.js";
+import { HYPERVISOR, PAGE } from "../../abi/memory-layout.js";
+import { CR0_TS, CR4_DE } from "../../machine/cpu/registers.js";
+import { PvPlatform, PvVcpuEmulation } from "./priv-op-host.js";
 import { FLAT } from "../../abi/segments.js";
 import { TRAP_INFO } from "../../abi/structs.js";
 import type { Cpu } from "../../machine/cpu/cpu.js";
@@ -107,6 +109,8 @@ export class PvDomain {
   /** Exceptions bounced, by vector; event upcalls delivered (for --stats). */
   readonly bounces = new Map<number, number>();
   upcalls = 0;
+  /** CPUID policy and emulated platform ports (§6.8, §6.11). */
+  readonly platform: PvPlatform;
   private line = "";
   private shutdownCode: number | undefined;
 
@@ -116,6 +120,7 @@ export class PvDomain {
     this.built = o.built;
     this.vmAssist = o.built.vcpu.vmAssist;
     this.virtualTime = new VirtualTime(hv.cpu.clock.hz);
+    this.platform = new PvPlatform(hv, hv.time.systemTime());
     this.guest = new PvGuestMemory(hv.mem, () => ({ l3: this.hv.current().baseptr * PAGE.SIZE, nx: false }));
     const sharedInfo = (o.built.sharedInfoMfn * PAGE.SIZE) as Paddr;
     this.evtchn = new EvtchnDomain({ domid: o.domid, vcpus: o.vcpus, mem: hv.mem, sharedInfo }, hv.evtchnHooks);
@@ -146,6 +151,7 @@ export class PvDomain {
       bounced: (vector) => this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1),
       upcalled: () => { this.upcalls++; },
     });
+    v.emulation = new PvVcpuEmulation(hv, this, v, this.platform);
     return v;
   }
 
@@ -174,7 +180,7 @@ export class PvDomain {
       .register(HYPERCALL.vcpu_op, ([cmd, vcpu, arg]) => this.vcpuOp(cmd, vcpu, arg))
       .register(HYPERCALL.set_gdt, ([list, entries]) => setGdt(dt, cur(), list, entries))
       .register(HYPERCALL.update_descriptor, ([maLo, maHi, lo, hi]) => updateDescriptor(dt, maLo, maHi, lo, hi))
-      .register(HYPERCALL.fpu_taskswitch, ([set]) => this.fpuTaskswitch(set))
+      .register(HYPERCALL.fpu_taskswitch, ([set]) => this.fpuTaskswitch(cur(), set !== 0))
       .register(HYPERCALL.set_debugreg, ([reg, value]) => this.setDebugreg(reg, value))
       .register(HYPERCALL.get_debugreg, ([reg]) => this.getDebugreg(reg))
       .register(HYPERCALL.vm_assist, ([cmd, type]) => this.vmAssistOp(cmd, type))
@@ -363,23 +369,29 @@ export class PvDomain {
   // ── small CPU-state hypercalls ─────────────────────────────────────────
 
   /** fpu_taskswitch (§4.6, §6.9): virtual CR0.TS, which is the real TS while this vCPU runs. */
-  private fpuTaskswitch(set: number): number {
-    const v = this.hv.current();
-    v.ts = set !== 0;
-    const cpu = this.hv.cpu;
-    cpu.cr0 = (v.ts ? cpu.cr0 | 8 : cpu.cr0 & ~8) | 0;
+  fpuTaskswitch(v: PvVcpu, set: boolean): number {
+    v.ts = set;
+    if (v === this.hv.current()) {
+      const cpu = this.hv.cpu;
+      cpu.cr0 = (set ? cpu.cr0 | CR0_TS : cpu.cr0 & ~CR0_TS) | 0;
+    }
     return 0;
   }
 
-  /** set_debugreg (§4.9, §6.10). */
-  private setDebugreg(reg: number, value: number): number {
-    const cpu = this.hv.cpu, dbg = cpu.debug;
-    const de = (cpu.cr4 & 8) !== 0;
+  /**
+   * set_debugreg (§4.9, §6.10) for the running vCPU: DR0–3 below the
+   * hypervisor area; DR4/DR5 alias DR6/DR7 unless virtual CR4.DE; DR7 without
+   * GD, I/O breakpoints only with CR4.DE and kept out of the CPU's DR7.
+   */
+  setDebugreg(reg: number, value: number): number {
+    const v = this.hv.current(), dbg = this.hv.cpu.debug;
+    const de = (v.emulation.cr4 & CR4_DE) !== 0;
     value >>>= 0;
     switch (reg >>> 0) {
       case DEBUGREG.DR0: case DEBUGREG.DR1: case DEBUGREG.DR2: case DEBUGREG.DR3:
-        if (value >= 0xf5800000) return -ERRNO.EPERM;
+        if (value >= HYPERVISOR.VIRT_START) return -ERRNO.EPERM;
         dbg.write(reg, value | 0);
+        v.debugRegs[reg] = value;
         return 0;
       case DEBUGREG.DR4: case DEBUGREG.DR6:
         if (reg === DEBUGREG.DR4 && de) return -ERRNO.ENODEV;
@@ -388,11 +400,16 @@ export class PvDomain {
       case DEBUGREG.DR5: case DEBUGREG.DR7: {
         if (reg === DEBUGREG.DR5 && de) return -ERRNO.ENODEV;
         if ((value & DEBUGREG_VALUE.DR7_GD) !== 0) return -ERRNO.EPERM;
+        let io = 0;
         for (let i = 0; i < 4; i++) {
-          const enabled = (value >>> (i * 2)) & 3, rw = (value >>> (16 + i * 4)) & 3;
-          if (enabled !== 0 && rw === 2 && !de) return -ERRNO.EPERM;
+          const rw = (value >>> (16 + i * 4)) & 3;
+          if (rw !== 2) continue;
+          if (!de) return -ERRNO.EPERM;
+          io |= (3 << (i * 2)) | (0xf << (16 + i * 4));
         }
-        dbg.write(7, (((value & ~0xd800) | 0x400) >>> 0) | 0);
+        const dr7 = ((value & ~0xd800) | 0x400) >>> 0;
+        v.ioBreakpointBits = (dr7 & io) >>> 0;
+        dbg.write(7, (dr7 & ~io) | 0);
         return 0;
       }
       default:
@@ -400,11 +417,13 @@ export class PvDomain {
     }
   }
 
-  private getDebugreg(reg: number): number {
-    const cpu = this.hv.cpu, de = (cpu.cr4 & 8) !== 0;
-    const r = reg >>> 0;
+  /** get_debugreg: DR7 includes the emulated I/O-breakpoint bits. */
+  getDebugreg(reg: number): number {
+    const v = this.hv.current(), dbg = this.hv.cpu.debug;
+    const de = (v.emulation.cr4 & CR4_DE) !== 0, r = reg >>> 0;
     if (r >= DEBUGREG.COUNT || ((r === 4 || r === 5) && de)) return -ERRNO.ENODEV;
-    return cpu.debug.read(r === 4 ? 6 : r === 5 ? 7 : r) | 0;
+    const n = r === 4 ? 6 : r === 5 ? 7 : r;
+    return n === 7 ? (dbg.read(7) | v.ioBreakpointBits) | 0 : dbg.read(n) | 0;
   }
 
   /** vm_assist (§4.19). */

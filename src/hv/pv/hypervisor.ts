@@ -47,6 +47,7 @@ import { validateSegDescPage } from "./descriptor-tables.js";
 import { Domain0 } from "./domain0.js";
 import { PvDomain, type HypervisorServices } from "./domain.js";
 import type { ExternalRef } from "./invariants.js";
+import { tryEmulate } from "./priv-op-host.js";
 import { DEFAULT_PERIOD_NS, type PvVcpu, type VcpuState } from "./vcpu.js";
 
 export interface HypervisorSinks {
@@ -76,6 +77,7 @@ export interface CreateDomainOptions {
 /** The ports xl gives a domU's xenstore and console channels (§1.8). */
 export const STORE_EVTCHN = 1;
 export const CONSOLE_EVTCHN = 2;
+const NM = 7;
 const RUNSTATE_INDEX: Record<VcpuState, number> = { running: 0, runnable: 1, blocked: 2, down: 3 };
 
 export class Hypervisor implements Ring0Host, HypervisorServices {
@@ -193,7 +195,8 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
         }
         if (d.end === undefined && v.state === "running") v.traps.upcall();
       } else if (!frame.external && frame.vector < 256) {
-        v.traps.exception(frame);
+        if (frame.vector === NM) d.fpuTaskswitch(v, false); // §6.9: TS is cleared before #NM reaches the guest
+        if (!tryEmulate(this, d, v, frame)) v.traps.exception(frame);
       } else {
         d.crash(`unexpected ${frame.external ? "external interrupt" : "event"} ${frame.vector} at ${hex(frame.cs, 4)}:${hex(frame.eip)}`);
       }

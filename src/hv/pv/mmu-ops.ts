@@ -138,7 +138,7 @@ export class PvMmu {
   }
 
   /** MMUEXT_NEW_BASEPTR (new_guest_cr3): the L3 must validate as this domain's; the old one is released. */
-  private newBaseptr(mfn: Mfn): number {
+  newBaseptr(mfn: Mfn): number {
     const { frames, self } = this.o;
     if (!frames.isValid(mfn)) return -ERRNO.EINVAL;
     const v = this.o.current();

@@ -18,6 +18,7 @@ import { CpuContext } from "../../machine/cpu/context.js";
 import type { Mfn, Paddr } from "../../lib/brand.js";
 import { SingleshotTimer, type PvTime } from "../core/pv-time.js";
 import type { PvTraps } from "./traps.js";
+import type { PvVcpuEmulation } from "./priv-op-host.js";
 
 export type VcpuState = "down" | "runnable" | "running" | "blocked";
 
@@ -56,8 +57,12 @@ export class PvVcpu {
   iopl = 0;
   /** Virtual CR0.TS (fpu_taskswitch, §6.9). */
   ts = false;
-  /** Virtual debug registers DR0–DR3, DR6, DR7 (set_debugreg, §6.10). */
+  /** DR0–DR7 as VCPUOP_initialise gave them (loaded at the first run); afterwards DR0–3 mirror set_debugreg. */
   readonly debugRegs = new Uint32Array(8);
+  /** DR7 enable and R/W-LEN bits of I/O breakpoints: emulated, never loaded into the CPU (§6.10). */
+  ioBreakpointBits = 0;
+  /** Privileged-instruction emulation state (virtual CR2/CR4, MSRs): set by the domain. */
+  emulation!: PvVcpuEmulation;
   /** Cycles spent in each runstate (§4.21: running, runnable, blocked, offline) and when the current one began. */
   readonly runstateCycles = [0, 0, 0, 0];
   runstateSince = 0;

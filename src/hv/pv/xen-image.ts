@@ -8,8 +8,12 @@
  * kernel's virtual extent. It never touches memory; every refusal is a
  * LoaderError whose message names the rule broken.
  *
+ * BSD_SYMTAB "yes" (§1.4) plans the symbol-table block (bsd-symtab.ts) and
+ * extends virt_kend over it, as libelf's elf_xen_addr_calc_check does, before
+ * the entry, hypercall-page and address-space checks.
+ *
  * Not supported (refused with a clear error): the legacy `__xen_guest`
- * section, BSD_SYMTAB "yes" (§1.4), non-PAE images.
+ * section, non-PAE images.
  */
 import {
   ELFNOTE_STRING,
@@ -19,6 +23,7 @@ import {
   type NoteValue,
 } from "../../abi/elfnotes.js";
 import { PAGE } from "../../abi/memory-layout.js";
+import { planBsdSymtab, type BsdSymtab } from "./bsd-symtab.js";
 import { LoaderError, PF_R, PF_W, PF_X, PT_LOAD, elfNotes, parseElf32, type ElfImage, type ElfSegment } from "../../machine/boot/elf32.js";
 
 export interface PvImage {
@@ -29,7 +34,10 @@ export interface PvImage {
   /** virt_base − paddr_offset: added to p_paddr to get a load address. */
   readonly virtOffset: number;
   readonly virtKstart: number;
+  /** End of the kernel image, or of the BSD symbol-table block when there is one. */
   readonly virtKend: number;
+  /** BSD_SYMTAB "yes" with a symbol table in the image: what to write behind the kernel. */
+  readonly bsdSymtab: BsdSymtab | undefined;
   readonly entry: number;
   /** VA of the hypercall page, or undefined when the note is absent. */
   readonly hypercallPage: number | undefined;
@@ -111,9 +119,6 @@ export function inspectPvImage(image: Uint8Array): PvImage | LoaderError {
   if (!paeYes) {
     return bad(`PAE_MODE note ${pae === undefined ? "absent" : `"${pae}"`}: only PAE guests (xen-3.0-x86_32p) are supported`);
   }
-  if (stringNote(notes, XEN_ELFNOTE.BSD_SYMTAB) === ELFNOTE_STRING.BSD_SYMTAB_YES) {
-    return bad("BSD_SYMTAB \"yes\" is not supported by this builder");
-  }
   const features = parseFeatures(stringNote(notes, XEN_ELFNOTE.FEATURES) ?? "");
   if (features.unknownRequired !== undefined) return bad(`FEATURES note requires unknown feature "${features.unknownRequired}"`);
   const supportedWords = notes.get(XEN_ELFNOTE.SUPPORTED_FEATURES);
@@ -141,7 +146,14 @@ export function inspectPvImage(image: Uint8Array): PvImage | LoaderError {
   const pend = Math.max(...segments.map((s) => s.paddr + s.memsz));
   const virtOffset = virtBase - paddrOffset;
   const virtKstart = pstart + virtOffset;
-  const virtKend = pend + virtOffset;
+  let virtKend = pend + virtOffset;
+  let bsdSymtab: BsdSymtab | undefined;
+  if (stringNote(notes, XEN_ELFNOTE.BSD_SYMTAB) === ELFNOTE_STRING.BSD_SYMTAB_YES) {
+    const planned = planBsdSymtab(elf, pend, virtOffset, virtKstart);
+    if (planned instanceof LoaderError) return planned;
+    bsdSymtab = planned;
+    if (planned !== undefined) virtKend = planned.endVa;
+  }
   const entry = entryNote ?? elf.entry;
   if (virtKstart < 0 || virtKend > 0x100000000) return bad(`kernel [${hex(virtKstart)}, ${hex(virtKend)}) outside the 32-bit address space`);
   if (virtKstart > virtKend) return bad(`virt_kstart ${hex(virtKstart)} > virt_kend ${hex(virtKend)}`);
@@ -161,6 +173,7 @@ export function inspectPvImage(image: Uint8Array): PvImage | LoaderError {
     virtOffset,
     virtKstart,
     virtKend,
+    bsdSymtab,
     entry,
     hypercallPage,
     extendedCr3: paeYes,

@@ -1,6 +1,7 @@
 /**
  * CPUID faulting (Intel's "CPUID faulting" feature, which a hypervisor can
- * offer its guests): MSR_PLATFORM_INFO (0xCE) bit 32 says it exists, and
+ * offer its guests): MSR_PLATFORM_INFO (0xCE) bit 31 says it exists (as Linux's
+ * MSR_PLATFORM_INFO_CPUID_FAULT_BIT and Xen's PLATFORM_INFO_CPUID_FAULTING), and
  * MISC_FEATURES_ENABLES (0x140) bit 0 makes CPUID at CPL > 0 raise #GP(0)
  * while CPL 0 still executes it. Plus the TSC MSR following simulated time.
  */
@@ -15,7 +16,7 @@ test("CPUID faulting: advertised in PLATFORM_INFO, CPUID at CPL 3 is #GP(0) once
   const RING3 = 0x3000;
   const boot = new Code(CODE)
     .emit(0xb9, ...le32(0xce)).emit(0x0f, 0x32) // rdmsr PLATFORM_INFO
-    .emit(0x89, 0xd6) // mov esi, edx (bit 0 = CPUID faulting supported)
+    .emit(0x89, 0xc6) // mov esi, eax (bit 31 = CPUID faulting supported)
     .emit(0xb9, ...le32(0x140)).emit(0xb8, ...le32(1)).emit(0x31, 0xd2).emit(0x0f, 0x30) // wrmsr MISC_FEATURES_ENABLES = 1
     .emit(0x31, 0xc0).emit(0x0f, 0xa2) // cpuid leaf 0 at CPL 0
     .emit(0x89, 0xdf) // mov edi, ebx ("Genu")
@@ -33,7 +34,7 @@ test("CPUID faulting: advertised in PLATFORM_INFO, CPUID at CPL 3 is #GP(0) once
       gate(tm, 13, SEL_CODE0, 0x2200, 0);
     },
   });
-  assert.equal(r.after.regs[ESI]! & 1, 1, "PLATFORM_INFO bit 32");
+  assert.equal(r.after.regs[ESI]! >>> 31, 1, "PLATFORM_INFO bit 31");
   assert.equal(r.after.regs[EDI], 0x756e6547, "CPUID still works at CPL 0");
   assert.equal(r.after.regs[EBX], 0, "#GP error code 0");
   assert.equal(r.after.regs[EDX], RING3 + 2, "#GP at the CPUID instruction");

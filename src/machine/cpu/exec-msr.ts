@@ -3,7 +3,7 @@
  * (SDM Vol. 2 RDMSR/WRMSR/RDTSC/CPUID/SYSENTER/SYSEXIT; Vol. 4 MSR list).
  *
  *   0x10        IA32_TIME_STAMP_COUNTER  simulated cycles + offset
- *   0xCE        MSR_PLATFORM_INFO        bit 32: CPUID faulting supported
+ *   0xCE        MSR_PLATFORM_INFO        bit 31: CPUID faulting supported
  *   0x140       MISC_FEATURES_ENABLES    bit 0: CPUID faulting on (CPUID at CPL>0 is #GP(0))
  *   0x174-0x176 IA32_SYSENTER_CS/ESP/EIP
  *   0x1D9       IA32_DEBUGCTL            stored (bits 0-1 writable)
@@ -31,7 +31,7 @@ export function tsc(cpu: Cpu): number {
 export function readMsr(cpu: Cpu, msr: number, out: Int32Array): boolean {
   switch (msr | 0) {
     case MSR_TSC: { const t = tsc(cpu); out[0] = t % 0x100000000 | 0; out[1] = Math.floor(t / 0x100000000) | 0; return true; }
-    case MSR_PLATFORM_INFO: out[0] = 0; out[1] = 1; return true;
+    case MSR_PLATFORM_INFO: out[0] = 1 << 31; out[1] = 0; return true;
     case MSR_MISC_FEATURES: out[0] = cpu.miscFeaturesEnables; out[1] = 0; return true;
     case MSR_SYSENTER_CS: out[0] = cpu.msrSysenterCs[0]!; out[1] = 0; return true;
     case MSR_SYSENTER_ESP: out[0] = cpu.sysenterEsp; out[1] = 0; return true;
