@@ -94,6 +94,14 @@ export const gnttabSetVersion = struct("gnttab_set_version", 4, [
   ["version", u32, 0, "in: 1 or 2; out: the version in force"],
 ], from("§4.18"));
 
+/** v2 only (§4.18 "get_status_frames 12 B"); frame_list points at u64 GMFNs. */
+export const gnttabGetStatusFrames = struct("gnttab_get_status_frames", 12, [
+  ["nr_frames", u32, 0],
+  ["dom", domid_t, 4],
+  ["status", i16, 6, "out: GNTST_*"],
+  ["frame_list", ptr(u64), 8, "out: GMFNs of the status frames"],
+], from("§4.18"));
+
 export const gnttabGetVersion = struct("gnttab_get_version", 8, [
   ["dom", domid_t, 0],
   ["pad", u16, 2],
@@ -113,6 +121,7 @@ export const grantTableStructs: readonly Compound[] = [
   gnttabCopy,
   gnttabQuerySize,
   gnttabSetVersion,
+  gnttabGetStatusFrames,
   gnttabGetVersion,
 ];
 

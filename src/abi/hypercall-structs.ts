@@ -112,6 +112,12 @@ export const xenAddToPhysmap = struct("xen_add_to_physmap", 16, [
   ["gpfn", xen_pfn_t, 12],
 ], from("§4.11 (layout from memory.h)", "memory.h"));
 
+/** Not laid out in the ABI document (translated guests only; PV gets −EACCES); offsets from memory.h. */
+export const xenRemoveFromPhysmap = struct("xen_remove_from_physmap", 8, [
+  ["domid", domid_t, 0],
+  ["gpfn", xen_pfn_t, 4],
+], from("§4.11 (layout from memory.h)", "memory.h"));
+
 // --- vcpu_op (§4.21) --------------------------------------------------------
 
 export const vcpuRunstateInfo = struct("vcpu_runstate_info", 44, [
@@ -215,6 +221,7 @@ export const hypercallStructs: readonly Compound[] = [
   e820Entry,
   xenMemoryMap,
   xenAddToPhysmap,
+  xenRemoveFromPhysmap,
   vcpuRunstateInfo,
   vcpuRegisterRunstateMemoryArea,
   vcpuSetPeriodicTimer,

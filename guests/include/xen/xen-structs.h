@@ -502,6 +502,17 @@ _Static_assert(__builtin_offsetof(struct xen_add_to_physmap, space) == 4, "offse
 _Static_assert(__builtin_offsetof(struct xen_add_to_physmap, idx) == 8, "offsetof(struct xen_add_to_physmap, idx)");
 _Static_assert(__builtin_offsetof(struct xen_add_to_physmap, gpfn) == 12, "offsetof(struct xen_add_to_physmap, gpfn)");
 
+/* xen_remove_from_physmap: 8 bytes (§4.11 (layout from memory.h); memory.h) */
+struct xen_remove_from_physmap {
+    domid_t domid;                              /* @0 */
+    uint8_t _pad_at_2[2];                       /* i386 padding */
+    xen_pfn_t gpfn;                             /* @4 */
+};
+typedef struct xen_remove_from_physmap xen_remove_from_physmap_t;
+_Static_assert(sizeof(struct xen_remove_from_physmap) == 8, "sizeof(struct xen_remove_from_physmap)");
+_Static_assert(__builtin_offsetof(struct xen_remove_from_physmap, domid) == 0, "offsetof(struct xen_remove_from_physmap, domid)");
+_Static_assert(__builtin_offsetof(struct xen_remove_from_physmap, gpfn) == 4, "offsetof(struct xen_remove_from_physmap, gpfn)");
+
 /* vcpu_runstate_info: 44 bytes (§4.21; vcpu.h) */
 struct vcpu_runstate_info {
     int32_t state;                              /* @0: RUNSTATE_* */
@@ -996,6 +1007,20 @@ struct gnttab_set_version {
 typedef struct gnttab_set_version gnttab_set_version_t;
 _Static_assert(sizeof(struct gnttab_set_version) == 4, "sizeof(struct gnttab_set_version)");
 _Static_assert(__builtin_offsetof(struct gnttab_set_version, version) == 0, "offsetof(struct gnttab_set_version, version)");
+
+/* gnttab_get_status_frames: 12 bytes (§4.18; grant_table.h) */
+struct gnttab_get_status_frames {
+    uint32_t nr_frames;                         /* @0 */
+    domid_t dom;                                /* @4 */
+    int16_t status;                             /* @6: out: GNTST_* */
+    uint64_t *frame_list;                       /* @8: out: GMFNs of the status frames */
+};
+typedef struct gnttab_get_status_frames gnttab_get_status_frames_t;
+_Static_assert(sizeof(struct gnttab_get_status_frames) == 12, "sizeof(struct gnttab_get_status_frames)");
+_Static_assert(__builtin_offsetof(struct gnttab_get_status_frames, nr_frames) == 0, "offsetof(struct gnttab_get_status_frames, nr_frames)");
+_Static_assert(__builtin_offsetof(struct gnttab_get_status_frames, dom) == 4, "offsetof(struct gnttab_get_status_frames, dom)");
+_Static_assert(__builtin_offsetof(struct gnttab_get_status_frames, status) == 6, "offsetof(struct gnttab_get_status_frames, status)");
+_Static_assert(__builtin_offsetof(struct gnttab_get_status_frames, frame_list) == 8, "offsetof(struct gnttab_get_status_frames, frame_list)");
 
 /* gnttab_get_version: 8 bytes (§4.18; grant_table.h) */
 struct gnttab_get_version {

@@ -44,6 +44,13 @@ import { setGdt, updateDescriptor, type DescriptorTablesContext } from "./descri
 import { multicall } from "./multicall.js";
 import { initialContext } from "./cpu-setup.js";
 import { vcpuInitialise } from "./vcpu-initialise.js";
+import { memoryOp, type MemoryOpDomain } from "../core/memory-op.js";
+import { GrantTable } from "../core/grant-table.js";
+import { grantTableOp, type GrantOpDomain } from "../core/grant-table-op.js";
+import { PvGrantPtes, type GrantPteSet } from "./grant-pte.js";
+import { GNTTAB_RESERVED, GTF } from "../../abi/grant-tables.js";
+import { offsetOf } from "../../abi/layout.js";
+import { sharedInfo as sharedInfoStruct } from "../../abi/structs.js";
 
 /** What a domain needs from the hypervisor that runs it. */
 export interface HypervisorServices {
@@ -70,6 +77,10 @@ export interface HypervisorServices {
   gdtChanged(v: PvVcpu): void;
   kernelStackChanged(v: PvVcpu): void;
   trapTableChanged(v: PvVcpu): void;
+  /** Machine-wide record of which L1 entries are grant mappings. */
+  readonly grantPtes: GrantPteSet;
+  /** A live domain by id (not DOMID_SELF). */
+  domain(domid: number): PvDomain | undefined;
   /** References held outside page tables by every domain (for the invariant checker). */
   externalRefs(): ExternalRef[];
   /** One line of the hypervisor log. */
@@ -92,6 +103,9 @@ const LINE_MAX = 256;
 /** Valid vm_assist types for a 32-bit PV guest (PV32_VM_ASSIST_MASK, §4.19). */
 const VM_ASSIST_VALID = [0, 1, 2, 3, 4, 5].reduce((m, t) => m | (1 << t), 0);
 const MULTICALL_ENTRY = 32;
+/** libxl gives a domain this many pages above its initial allocation as max_pages (§1.6). */
+const EXTRA_PAGES = 256;
+const MAX_PFN_OFFSET = offsetOf(sharedInfoStruct, "arch.max_pfn");
 
 export class PvDomain {
   readonly domid: DomId;
@@ -109,6 +123,12 @@ export class PvDomain {
   /** Exceptions bounced, by vector; event upcalls delivered (for --stats). */
   readonly bounces = new Map<number, number>();
   upcalls = 0;
+  /** Memory accounting (§4.11): frames held as RAM, and the limit (libxl: nr_pages + 256). */
+  totPages: number;
+  maxPages: number;
+  /** The grant table (§4.18) and this domain's grant mappings' PTEs. */
+  readonly grants: GrantTable;
+  private readonly grantPtes: PvGrantPtes;
   /** CPUID policy and emulated platform ports (§6.8, §6.11). */
   readonly platform: PvPlatform;
   private line = "";
@@ -121,6 +141,15 @@ export class PvDomain {
     this.vmAssist = o.built.vcpu.vmAssist;
     this.virtualTime = new VirtualTime(hv.cpu.clock.hz);
     this.platform = new PvPlatform(hv, hv.time.systemTime());
+    this.totPages = o.built.nrPages;
+    this.maxPages = o.built.nrPages + EXTRA_PAGES;
+    const gt = GrantTable.create({ domid: o.domid, frames: hv.frames, mem: hv.mem, setM2p: (mfn, pfn) => hv.area.setM2p(mfn, pfn) });
+    if (typeof gt === "number") throw new Error(`grant table for d${o.domid}: ${gt}`);
+    this.grants = gt;
+    // §1.8: the toolstack's grants of the console and xenstore pages to domain 0
+    gt.seedEntry(GNTTAB_RESERVED.CONSOLE, 0, o.built.consoleMfn, GTF.permit_access);
+    gt.seedEntry(GNTTAB_RESERVED.XENSTORE, 0, o.built.storeMfn, GTF.permit_access);
+    this.grantPtes = new PvGrantPtes({ tables: hv.tables, domid: o.domid, grantPtes: hv.grantPtes, currentL3: () => hv.current().baseptr });
     this.guest = new PvGuestMemory(hv.mem, () => ({ l3: this.hv.current().baseptr * PAGE.SIZE, nx: false }));
     const sharedInfo = (o.built.sharedInfoMfn * PAGE.SIZE) as Paddr;
     this.evtchn = new EvtchnDomain({ domid: o.domid, vcpus: o.vcpus, mem: hv.mem, sharedInfo }, hv.evtchnHooks);
@@ -188,10 +217,42 @@ export class PvDomain {
       .register(HYPERCALL.nmi_op, ([cmd, arg]) => this.nmiOp(cmd, arg))
       .register(HYPERCALL.sysctl, ([op]) => this.privilegedOp(op, XEN_INTERFACE.SYSCTL_INTERFACE_VERSION))
       .register(HYPERCALL.domctl, ([op]) => this.privilegedOp(op, XEN_INTERFACE.DOMCTL_INTERFACE_VERSION))
+      .register(HYPERCALL.memory_op, ([cmd, arg]) => memoryOp(this.memoryOpDomain(), cmd, vaddr(arg)))
+      .register(HYPERCALL.grant_table_op, ([cmd, uop, count]) => grantTableOp(this.grantOpDomain(), cmd, vaddr(uop), count))
       .register(HYPERCALL.multicall, ([list, count]) =>
         multicall(this.hypercalls, this.guest, list, count, MULTICALL_ENTRY, () => (hv.cpu.cpl === 1 && this.end === undefined)));
     registerTrapHypercalls(this.hypercalls, () => cur().traps);
     this.mmu.register(this.hypercalls);
+  }
+
+  /** What memory_op works on (memory-op.ts) for this domain as the caller. */
+  private memoryOpDomain(): MemoryOpDomain {
+    const hv = this.hv, self = this as PvDomain;
+    return {
+      domid: this.domid, privileged: false, frames: hv.frames, mem: hv.mem, guest: this.guest,
+      get totPages() { return self.totPages; }, set totPages(n: number) { self.totPages = n; },
+      get maxPages() { return self.maxPages; }, set maxPages(n: number) { self.maxPages = n; },
+      maxPfn: () => this.maxPfn(),
+      setM2p: (mfn, pfn) => hv.area.setM2p(mfn, pfn),
+      maxRamPage: hv.frames.total,
+      m2pFrames: hv.area.m2pFrames,
+      lookup: (domid) => hv.domain(domid),
+    };
+  }
+
+  /** shared_info.arch.max_pfn as the guest last wrote it (XENMEM_maximum_gpfn). */
+  maxPfn(): number {
+    return this.hv.mem.read32(this.built.sharedInfoMfn * PAGE.SIZE + MAX_PFN_OFFSET) >>> 0;
+  }
+
+  private grantOpDomain(): GrantOpDomain {
+    const hv = this.hv;
+    return {
+      domid: this.domid, privileged: false, frames: hv.frames, guest: this.guest, grants: this.grants, ptes: this.grantPtes,
+      grantTableOf: (domid) => hv.domain(domid)?.grants,
+      crash: (reason) => this.crash(reason),
+      flushTlb: () => hv.cpu.flushTlb(false),
+    };
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────

@@ -56,7 +56,8 @@ export class HypervisorAreaError extends Error {}
 
 export class HypervisorArea {
   /** MFNs of the M2P table's pages, and of the L1s mapping them. */
-  private readonly m2pFrames: Mfn[] = [];
+  /** The M2P table's 4 KiB frames in address order (XENMEM_machphys_mfn_list). */
+  readonly m2pFrames: Mfn[] = [];
   private readonly m2pL1s: Mfn[] = [];
   private readonly privateL1: Mfn;
   private readonly zeroFrame: Mfn;

@@ -48,6 +48,7 @@ import { Domain0 } from "./domain0.js";
 import { PvDomain, type HypervisorServices } from "./domain.js";
 import type { ExternalRef } from "./invariants.js";
 import { tryEmulate } from "./priv-op-host.js";
+import { GrantPteSet } from "./grant-pte.js";
 import { DEFAULT_PERIOD_NS, type PvVcpu, type VcpuState } from "./vcpu.js";
 
 export interface HypervisorSinks {
@@ -92,6 +93,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   readonly checkInvariants: boolean;
   readonly scheduler: Scheduler<PvVcpu>;
   readonly domains = new Map<number, PvDomain>();
+  readonly grantPtes = new GrantPteSet();
   /** Context switches done (for --stats). */
   switches = 0;
   private running: PvVcpu | undefined;
@@ -112,6 +114,11 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     this.tables = new PvPageTables(o.ram, this.frames, {
       initXenL2Slots: (mem, l2) => area.initXenL2Slots(mem, l2),
       validateSegDesc: (mfn) => validateSegDescPage(o.ram, mfn),
+      isGrantPte: (l1, slot) => this.grantPtes.has(l1, slot),
+      grantPteLost: (l1, slot) => {
+        this.grantPtes.delete(l1, slot);
+        this.domains.get(this.frames.owner[l1]!)?.crash("implicit unmap of a granted PTE");
+      },
     });
     const clock = o.cpu.clock;
     this.time = new PvTime({ clock, bootEpochNs: 0n, readTsc: () => clock.now + o.cpu.tscOffset });
@@ -162,6 +169,10 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   get allEnded(): boolean {
     for (const d of this.domains.values()) if (d.end === undefined) return false;
     return true;
+  }
+
+  domain(domid: number): PvDomain | undefined {
+    return this.domains.get(domid);
   }
 
   current(): PvVcpu {
@@ -387,7 +398,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   }
 
   externalRefs(): ExternalRef[] {
-    return [...this.domains.values()].flatMap((d) => d.externalRefs());
+    return [...this.domains.values()].flatMap((d) => [...d.externalRefs(), ...d.grants.deviceRefs()]);
   }
 
   log(line: string): void {

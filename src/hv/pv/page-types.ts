@@ -59,6 +59,14 @@ export interface PageTypesOptions {
   validateSegDesc?: (mfn: Mfn) => number;
   /** Write the hypervisor's entries into slots 428–511 of a slot-3 L2 (§5.6); default: zero them. */
   initXenL2Slots?: (mem: MachineMemory, l2: Mfn) => void;
+  /**
+   * Is entry `slot` of `l1` a grant mapping (grant-pte.ts)? Such an entry is
+   * changed only by grant_table_op: modL1Entry refuses it (−EINVAL; Xen
+   * crashes the domain), and de-validating its L1 reports it through
+   * `grantPteLost` (Xen: "implicit unmap of a granted PTE", domain_crash).
+   */
+  isGrantPte?: (l1: Mfn, slot: number) => boolean;
+  grantPteLost?: (l1: Mfn, slot: number) => void;
 }
 
 /** Is `slot` of an L2 with type `typeInfo` the guest's (§5.4; Xen is_guest_l2_slot)? */
@@ -73,6 +81,8 @@ export class PvPageTables implements TypeOps, PteContext {
   readonly policy: MmPolicy;
   private readonly validateSegDesc: (mfn: Mfn) => number;
   private readonly initXenL2Slots: (mem: MachineMemory, l2: Mfn) => void;
+  private readonly isGrantPte: ((l1: Mfn, slot: number) => boolean) | undefined;
+  private readonly grantPteLost: ((l1: Mfn, slot: number) => void) | undefined;
   /** Entries validated (for --stats). */
   entriesValidated = 0;
 
@@ -80,6 +90,8 @@ export class PvPageTables implements TypeOps, PteContext {
     this.policy = options.policy ?? DOMU_POLICY;
     this.validateSegDesc = options.validateSegDesc ?? (() => -ERRNO.EINVAL);
     this.initXenL2Slots = options.initXenL2Slots ?? zeroXenL2Slots;
+    this.isGrantPte = options.isGrantPte;
+    this.grantPteLost = options.grantPteLost;
     frames.setTypeOps(this);
   }
 
@@ -134,7 +146,10 @@ export class PvPageTables implements TypeOps, PteContext {
   }
 
   private freeL1Table(mfn: Mfn, end: number): void {
-    for (let i = 0; i < end; i++) putPageFromL1e(this, readLo(this.mem, mfn, i), readHi(this.mem, mfn, i));
+    for (let i = 0; i < end; i++) {
+      if (this.isGrantPte?.(mfn, i) === true) this.grantPteLost?.(mfn, i);
+      putPageFromL1e(this, readLo(this.mem, mfn, i), readHi(this.mem, mfn, i));
+    }
   }
 
   /** Validate the guest slots of the L2 `mfn` (§5.4); a slot-3 L2 then gets the hypervisor's slots. */
@@ -230,6 +245,7 @@ export class PvPageTables implements TypeOps, PteContext {
    */
   modL1Entry(l1: Mfn, slot: number, lo: number, hi = 0, pgOwner?: DomId): number {
     if (!this.frames.isTable(l1, PGT.L1) || !validSlot(slot)) return -ERRNO.EINVAL;
+    if (this.isGrantPte?.(l1, slot) === true) return -ERRNO.EINVAL;
     const d = this.owner(l1);
     const oldLo = readLo(this.mem, l1, slot);
     const oldHi = readHi(this.mem, l1, slot);
