@@ -13,7 +13,7 @@
  * (privilege checks), and through their own modules the trap hypercalls
  * (traps.ts) and the MMU ones (mmu-ops.ts). Anything else: −ENOSYS.
  */
-import { CONSOLEIO, DEBUGREG, DEBUGREG_VALUE, HYPERCALL, PHYSDEVOP, SCHEDOP, SCHEDOP_POLL_MAX_PORTS, SHUTDOWN, VCPUOP, VMASST_CMD, XENNMI, XEN_INTERFACE } from "../../abi/hypercalls.js";
+import { CONSOLEIO, DEBUGREG, DEBUGREG_VALUE, HYPERCALL, PHYSDEVOP, SCHEDOP, SCHEDOP_POLL_MAX_PORTS, SHUTDOWN, VCPUOP, VMASST_CMD, VMASST_TYPE, XENNMI, XEN_INTERFACE } from "../../abi/hypercalls.js";
 import { ERRNO } from "../../abi/errno.js";
 import { HYPERVISOR, PAGE } from "../../abi/memory-layout.js";
 import { CR0_TS, CR4_DE } from "../../machine/cpu/registers.js";
@@ -176,6 +176,9 @@ export class PvDomain {
       kernelSs: this.built.vcpu.kernelSs, kernelSp: this.built.vcpu.kernelSp,
       kernelStackChanged: () => hv.kernelStackChanged(v),
       trapTableChanged: () => hv.trapTableChanged(v),
+      iopl: () => v.iopl,
+      setIopl: (n) => { v.iopl = n; },
+      architecturalIopl: () => this.hasVmAssist(VMASST_TYPE.architectural_iopl),
       crash: (m) => this.crash(m),
       bounced: (vector) => this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1),
       upcalled: () => { this.upcalls++; },

@@ -11,7 +11,7 @@
 import type { Cpu } from "../../machine/cpu/cpu.js";
 import { CpuFault } from "../../machine/cpu/fault.js";
 import { iret } from "../../machine/cpu/interrupts.js";
-import { ESP, SS, IF, VM, NT, RF } from "../../machine/cpu/registers.js";
+import { ESP, SS, IF, VM, NT, RF, TF } from "../../machine/cpu/registers.js";
 import { ATTR_DATA32, setSegment } from "../../machine/cpu/segmentation.js";
 import { CpuContext } from "../../machine/cpu/context.js";
 import { PAGE } from "../../abi/memory-layout.js";
@@ -34,6 +34,8 @@ export function returnToGuest(cpu: Cpu, mem: MachineMemory, area: HypervisorArea
   const words = [f.eip, f.cs & 0xffff, guestEflags(f.eflags), f.esp, f.ss & 0xffff];
   words.forEach((w, i) => mem.write32(base + i * 4, w >>> 0));
   saved.save(cpu);
+  // the hypervisor runs as an interrupt-gate handler: TF, NT, RF, VM and IF clear (SDM Vol. 3 §6.12.1.3)
+  cpu.eflags = cpu.eflags & ~(TF | NT | RF | VM | IF);
   cpu.cpl = 0;
   setSegment(cpu, SS, HV_SEL.DS, 0, 0xffffffff, ATTR_DATA32);
   cpu.regs[ESP] = FRAME_AT;

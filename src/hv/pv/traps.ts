@@ -72,6 +72,10 @@ export interface PvTrapsOptions {
   crash(message: string): void;
   /** The virtual IDT changed (the hypervisor refreshes the fast int 0x80 gate while this vCPU runs). */
   trapTableChanged?(): void;
+  /** The vCPU's virtual IOPL (0–3) and whether VMASST architectural_iopl is on (§4.19, §6.7). */
+  iopl?(): number;
+  setIopl?(iopl: number): void;
+  architecturalIopl?(): boolean;
   /** Counters for --stats: an exception bounced, an event upcall delivered. */
   bounced?(vector: number): void;
   upcalled?(): void;
@@ -229,7 +233,8 @@ export class PvTraps {
     const fromUser = (f.cs & 3) > 1;
     const ss = fromUser ? this.kernelSs : f.ss;
     const saved = this.mem8(UPCALL_MASK);
-    const eflags = ((f.eflags & ~(IF | IOPL_MASK)) | (saved === 0 ? IF : 0)) >>> 0;
+    const viopl = this.o.architecturalIopl?.() === true ? (this.o.iopl?.() ?? 0) << 12 : 0;
+    const eflags = ((f.eflags & ~(IF | IOPL_MASK)) | (saved === 0 ? IF : 0) | viopl) >>> 0;
     const words: number[] = [];
     if (errorCode >= 0) words.push(errorCode);
     words.push(f.eip, (f.cs & 0xffff) | (saved << 16), eflags);
@@ -250,6 +255,7 @@ export class PvTraps {
     const head = this.o.guest.copyFromGuest(vaddr(sp), 16);
     if (head === undefined) return fail(`unreadable frame at ${hex(sp)}`);
     const [eax, eip, cs, eflags] = words32(head) as [number, number, number, number];
+    if (this.o.architecturalIopl?.() === true) this.o.setIopl?.((eflags >>> 12) & 3);
     if ((eflags & VM) !== 0) return this.iretToVm86(eax, sp);
     const rpl = cs & 3;
     if (rpl === 0) return fail("return to ring 0");

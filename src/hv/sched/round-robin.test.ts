@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RoundRobin, RR_SLICE_NS } from "./sched-round-robin.js";
+import { RoundRobin, RR_SLICE_NS } from "./round-robin.js";
 
 test("round robin: runnable vCPUs take turns, each for the fixed slice", () => {
   const rr = new RoundRobin<string>();
