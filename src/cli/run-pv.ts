@@ -1,7 +1,7 @@
 /**
  * `tsxen run` for Xen PV kernels (issue 3): detect the Xen ELF notes, start
- * the hypervisor on the board, build one domU per kernel and run them side
- * by side. Each guest's PV console ring goes to stdout (what `xl console`
+ * the hypervisor on the board with domain 0's toolstack, create one domU per
+ * kernel (console and xenstore connected) and run them side by side. Each guest's PV console ring goes to stdout (what `xl console`
  * shows) and only that, its lines prefixed with the domain's name when
  * several run; the hypervisor log — console_io lines as "(d1) …" and
  * tsxen's own messages — goes to stderr (what `xl dmesg` shows).
@@ -20,6 +20,7 @@ import { LoaderError, elfNotes } from "../machine/boot/elf32.js";
 import { SHUTDOWN } from "../abi/hypercalls.js";
 import { Hypervisor, HypervisorAreaError } from "../hv/pv/hypervisor.js";
 import type { PvDomain } from "../hv/pv/domain.js";
+import { Toolstack } from "../toolstack/toolstack.js";
 import { EXIT_DATAERR, EXIT_DOMAIN_CRASH, EXIT_DOMAIN_REBOOT, EXIT_IDLE, EXIT_TIMEOUT } from "./exit-status.js";
 import { formatPvStats } from "./pv-stats.js";
 
@@ -66,19 +67,20 @@ export async function runPv(o: RunPvOptions): Promise<number> {
   let hv: Hypervisor;
   try {
     hv = new Hypervisor({
-      cpu: pc.cpu, ram: pc.ram, sinks: { console: consoleOut, log },
+      cpu: pc.cpu, ram: pc.ram, sinks: { log },
       checkInvariants: process.env.TSXEN_CHECK_INVARIANTS === "1",
     });
   } catch (e) {
     if (e instanceof HypervisorAreaError) { log(`tsxen run: ${e.message}`); return EXIT_DATAERR; }
     throw e;
   }
+  const toolstack = new Toolstack(hv, { console: consoleOut });
   const names = new Set<string>();
   for (const k of o.kernels) {
     let name = basename(k.path).replace(/\.elf$/, "");
     while (names.has(name)) name += "'";
     names.add(name);
-    const d = hv.createDomain({ image: k.image, memoryBytes: o.memoryMiB * 1024 * 1024, cmdline: o.cmdline, name, vcpus: o.vcpus });
+    const d = toolstack.createDomain({ image: k.image, memoryBytes: o.memoryMiB * 1024 * 1024, cmdline: o.cmdline, name, vcpus: o.vcpus });
     if (d instanceof LoaderError) {
       process.stderr.write(`tsxen run: ${k.path}: ${d.message}\n`);
       return EXIT_DATAERR;

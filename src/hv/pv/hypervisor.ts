@@ -4,8 +4,9 @@
  * hypervisor area and domain 0, and of the one physical CPU, which it
  * time-shares among the vCPUs of every domain under a Scheduler.
  *
- *   createDomain ──► domain builder (§1) ──► PvDomain with vCPU 0 runnable,
- *                    its console and xenstore channels bound to domain 0
+ *   createDomain ──► domain builder (§1) ──► PvDomain with vCPU 0 runnable
+ *                    (the toolstack binds its console and xenstore channels
+ *                    to domain 0's daemons)
  *   trap(frame)  ──► int $0x82 from ring 1: the running domain's hypercall
  *                    table; exceptions: the vCPU's virtual IDT (traps.ts)
  *   schedule()   ──► at a scheduling point (block, yield, a domain's end,
@@ -52,8 +53,6 @@ import { GrantPteSet } from "./grant-pte.js";
 import { DEFAULT_PERIOD_NS, type PvVcpu, type VcpuState } from "./vcpu.js";
 
 export interface HypervisorSinks {
-  /** Bytes domain 0's console daemon read from a domain's console ring. */
-  console(domain: PvDomain, bytes: Uint8Array): void;
   /** One line of the hypervisor log ("(d1) …", "(XEN) …"). */
   log(line: string): void;
 }
@@ -129,15 +128,16 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       kick: (d, v) => this.kick(d, v),
       checkPollers: (d, port) => this.checkPollers(d, port),
     };
-    this.dom0 = new Domain0(o.ram, this.frames, this.evtchnHooks, (domid, bytes) => {
-      const d = this.domains.get(domid);
-      if (d !== undefined) o.sinks.console(d, bytes);
-    });
+    this.dom0 = new Domain0(o.ram, this.frames, this.evtchnHooks);
     setupHostCpu(o.cpu, area);
     o.cpu.host = this;
   }
 
-  /** Build a domU (ABI §1) with vCPU 0 runnable; a bad image changes nothing but the domid counter. */
+  /**
+   * Build a domU (ABI §1) with vCPU 0 runnable; a bad image changes nothing.
+   * Its store and console ports (STORE_EVTCHN, CONSOLE_EVTCHN) are for the
+   * toolstack to connect (Domain0.connect) before the domain first runs.
+   */
   createDomain(c: CreateDomainOptions): PvDomain | LoaderError {
     const domid = this.nextDomid as DomId;
     const vcpus = c.vcpus ?? 1;
@@ -151,8 +151,6 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     this.nextDomid++;
     const d = new PvDomain(this, { domid, name: c.name ?? `d${domid}`, built, vcpus });
     this.domains.set(domid, d);
-    const err = this.dom0.connect(d.evtchn, built.consoleMfn, { store: STORE_EVTCHN, console: CONSOLE_EVTCHN });
-    if (err !== undefined) throw new Error(err);
     for (const v of d.vcpus) { this.scheduler.insert(v); v.runstateSince = this.cpu.clock.now; }
     const v0 = d.vcpus[0]!;
     this.setState(v0, "runnable");
