@@ -197,4 +197,9 @@ if [ "$LATEST" = 1 ]; then
     } > "$ROOT/benchmarks/results/latest.md"
     echo "latest: benchmarks/results/latest.md"
 fi
+
+# The hypervisor overhead benchmark (benchmarks/hv/README.md): simulated
+# cycles and host time per hypercall, mmu_update entry, bounced #PF, int $0x80
+# and event round trip; report in benchmarks/results/hv-latest.md.
+bash "$ROOT/benchmarks/hv/run.sh" --no-project-build || rc=$?
 exit "$rc"

@@ -26,7 +26,7 @@ export function formatPvStats(hv: Hypervisor, cpu: Cpu, hostSeconds: number): st
   lines.push(
     `PTEs validated       ${hv.tables.entriesValidated}`,
     `TLB flushes          ${cpu.tlb.fullFlushes} full + ${cpu.tlb.pageFlushes} pages`,
-    `context switches     ${hv.switches}`,
+    `context switches     ${hv.switches} (lazy FPU loads ${hv.fpuSwitches})`,
     `guest instructions   ${cpu.instructions}`,
     `simulated cycles     ${clock.now}`,
     `simulated seconds    ${(clock.now / clock.hz).toFixed(6)}`,

@@ -37,6 +37,7 @@ export function checkDescriptor(lo: number, hi: number): Descriptor | undefined 
   const target = a >>> 16;                                                      // rule 5
   const guestGdt = (target & 4) === 0 && (target >>> 3) < FIRST_RESERVED_GDT.ENTRY;
   const ldt = (target & 4) !== 0;
-  if (!guestGdt && !ldt && (target & ~3) !== (FLAT.RING1_CS & ~3)) return undefined;
+  // guest_gate_selector_okay: a guest GDT or LDT selector, or exactly FLAT_RING1_CS
+  if (!guestGdt && !ldt && target !== FLAT.RING1_CS) return undefined;
   return { lo: a, hi: b };
 }

@@ -16,11 +16,12 @@
 import { CONSOLEIO, DEBUGREG, DEBUGREG_VALUE, HYPERCALL, PHYSDEVOP, SCHEDOP, SCHEDOP_POLL_MAX_PORTS, SHUTDOWN, VCPUOP, VMASST_CMD, VMASST_TYPE, XENNMI, XEN_INTERFACE } from "../../abi/hypercalls.js";
 import { ERRNO } from "../../abi/errno.js";
 import { HYPERVISOR, PAGE } from "../../abi/memory-layout.js";
-import { CR0_TS, CR4_DE } from "../../machine/cpu/registers.js";
+import { CR4_DE } from "../../machine/cpu/registers.js";
 import { PvPlatform, PvVcpuEmulation } from "./priv-op-host.js";
 import { FLAT } from "../../abi/segments.js";
 import { TRAP_INFO } from "../../abi/structs.js";
 import type { Cpu } from "../../machine/cpu/cpu.js";
+import type { TimerHandle } from "../../machine/clock.js";
 import type { DomId, Mfn, Paddr } from "../../lib/brand.js";
 import { vaddr } from "../../lib/brand.js";
 import { VIRQ } from "../../abi/event-channels.js";
@@ -75,8 +76,11 @@ export interface HypervisorServices {
   domainEnded(d: PvDomain): void;
   loadBaseptr(v: PvVcpu): void;
   gdtChanged(v: PvVcpu): void;
+  setLdt(v: PvVcpu, base: number, ents: number): void;
   kernelStackChanged(v: PvVcpu): void;
   trapTableChanged(v: PvVcpu): void;
+  /** Set the CPU's CR0.TS for `v` if it runs (virtual TS, or its FPU state not loaded). */
+  setRealTs(v: PvVcpu): void;
   /** Machine-wide record of which L1 entries are grant mappings. */
   readonly grantPtes: GrantPteSet;
   /** A live domain by id (not DOMID_SELF). */
@@ -133,6 +137,10 @@ export class PvDomain {
   readonly platform: PvPlatform;
   private line = "";
   private shutdownCode: number | undefined;
+  /** SCHEDOP_watchdog timers (NR_DOMAIN_WATCHDOG_TIMERS = 2). */
+  private readonly watchdogs: Array<{ inUse: boolean; timer: TimerHandle | undefined }> = [
+    { inUse: false, timer: undefined }, { inUse: false, timer: undefined },
+  ];
 
   constructor(private readonly hv: HypervisorServices, o: PvDomainOptions) {
     this.domid = o.domid;
@@ -162,6 +170,7 @@ export class PvDomain {
     this.mmu = new PvMmu({
       cpu: hv.cpu, mem: hv.mem, frames: hv.frames, tables: hv.tables, area: hv.area, guest: this.guest, self: o.domid,
       current: () => hv.current(), loadBaseptr: (v) => hv.loadBaseptr(v), externalRefs: () => hv.externalRefs(),
+      setLdt: (v, base, ents) => hv.setLdt(v, base, ents),
       checkInvariants: hv.checkInvariants, crash: (m) => this.crash(m),
     });
     this.registerHypercalls();
@@ -193,6 +202,7 @@ export class PvDomain {
     for (const v of this.vcpus) {
       if (v.baseptr !== 0) refs.push({ mfn: v.baseptr, general: 1, type: 1 });
       for (const m of v.gdtFrames) refs.push({ mfn: m, general: 1, type: 1 });
+      for (const m of v.ldtFrames) if (m !== undefined) refs.push({ mfn: m, general: 1, type: 1 });
     }
     return refs;
   }
@@ -322,11 +332,56 @@ export class PvDomain {
       }
       case SCHEDOP.poll:
         return this.poll(v, arg);
-      case SCHEDOP.remote_shutdown: case SCHEDOP.pin_override:
+      case SCHEDOP.remote_shutdown: {
+        // sched_remote_shutdown {domain_id u16, reason u32}: a domU may shut down no one
+        const raw = this.guest.copyFromGuest(vaddr(arg), 8);
+        if (raw === undefined) return -ERRNO.EFAULT;
+        const id = raw[0]! | (raw[1]! << 8);
+        return id === 0 || this.hv.domain(id) !== undefined ? -ERRNO.EPERM : -ERRNO.ESRCH;
+      }
+      case SCHEDOP.watchdog:
+        return this.watchdog(arg);
+      case SCHEDOP.pin_override:
         return -ERRNO.EPERM;
       default:
         return -ERRNO.ENOSYS;
     }
+  }
+
+  /**
+   * SCHEDOP_watchdog (domain_watchdog): {id, timeout s}. id 0 creates one of
+   * two watchdogs and returns its id; a known id re-arms it, or with
+   * timeout 0 destroys it; expiry shuts the domain down (SHUTDOWN_watchdog).
+   */
+  private watchdog(arg: number): number {
+    const raw = this.guest.copyFromGuest(vaddr(arg), 8);
+    if (raw === undefined) return -ERRNO.EFAULT;
+    const id = u32At(raw, 0), timeout = u32At(raw, 4);
+    const clock = this.hv.cpu.clock, n = this.watchdogs.length;
+    if (id > n) return -ERRNO.EINVAL;
+    const arm = (slot: number): void => {
+      const w = this.watchdogs[slot]!;
+      if (w.timer !== undefined) clock.cancel(w.timer);
+      w.timer = clock.schedule(this.hv.time.cycleAt(this.hv.time.systemTime() + BigInt(timeout) * 1_000_000_000n), () => {
+        w.timer = undefined;
+        this.hv.log(`(XEN) d${this.domid}: watchdog timer ${slot} fired`);
+        this.shutdown(SHUTDOWN.watchdog);
+      });
+    };
+    if (id === 0) {
+      const slot = this.watchdogs.findIndex((w) => !w.inUse);
+      if (slot < 0) return -ERRNO.ENOSPC;
+      this.watchdogs[slot]!.inUse = true;
+      arm(slot);
+      return slot + 1;
+    }
+    const w = this.watchdogs[id - 1]!;
+    if (!w.inUse) return -ERRNO.EINVAL;
+    if (timeout !== 0) { arm(id - 1); return 0; }
+    if (w.timer !== undefined) clock.cancel(w.timer);
+    w.timer = undefined;
+    w.inUse = false;
+    return 0;
   }
 
   /** sched_op_compat (6): yield and block as sched_op, shutdown with the reason in ECX. */
@@ -435,10 +490,7 @@ export class PvDomain {
   /** fpu_taskswitch (§4.6, §6.9): virtual CR0.TS, which is the real TS while this vCPU runs. */
   fpuTaskswitch(v: PvVcpu, set: boolean): number {
     v.ts = set;
-    if (v === this.hv.current()) {
-      const cpu = this.hv.cpu;
-      cpu.cr0 = (set ? cpu.cr0 | CR0_TS : cpu.cr0 & ~CR0_TS) | 0;
-    }
+    this.hv.setRealTs(v);
     return 0;
   }
 

@@ -16,6 +16,8 @@
  *     +0x12000   the hypervisor's stack page: the return to the guest
  *                writes its IRET frame there through machine memory and
  *                the CPU's IRET reads it through this mapping
+ *     +0x20000   LDT area, 16 pages: the running vCPU's LDT pages, mapped
+ *                on first use (ldt.ts); the CPU's LDTR points here
  *
  * All leaf mappings are present, accessed and read-only; with CR0.WP the
  * ring-1 kernel can read but not change them (no page here can carry data
@@ -45,7 +47,11 @@ export const HV_VA = {
   IDT: 0xffe10000,
   TSS: 0xffe11000,
   STACK: 0xffe12000,
+  LDT: 0xffe20000,
 } as const;
+
+/** Pages of the LDT area: 8192 descriptors (§4.22 SET_LDT's limit). */
+export const LDT_PAGES = 16;
 
 const PRIVATE_SLOT = SLOTS.L2_LAST_HYPERVISOR_SLOT;
 const L2_HV_FLAGS = 0x23; // P | RW | A, supervisor
@@ -129,16 +135,26 @@ export class HypervisorArea {
 
   /**
    * The fast system-call gate (§6.3, the paper's §3.3 "fast exception
-   * handler"): IDT vector 0x80 as a DPL-3 trap gate straight to the guest's
+   * handler", as 32-bit Xen's init_int80_direct_trap): IDT vector 0x80 as a
+   * trap gate with the trap-table entry's DPL straight to the guest's
    * handler, so `int $0x80` reaches ring 1 through the TSS ring-1 stack
-   * without entering the hypervisor; undefined removes it (INT 0x80 then
-   * raises #GP(0x402), handled by the hypervisor).
+   * without entering the hypervisor. Its frame is the CPU's: no saved
+   * upcall mask in the CS slot and the real EFLAGS (IF 1), which differs
+   * from a bounce frame only while events are masked. undefined removes it
+   * (INT 0x80 then raises #GP(0x402), handled by the hypervisor).
    */
-  setFastTrap(handler: { cs: number; address: number } | undefined): void {
+  setFastTrap(handler: { cs: number; address: number; flags: number } | undefined): void {
     const at = this.idtFrame * PAGE.SIZE + FAST_TRAP_VECTOR * 8;
     if (handler === undefined) { this.mem.write32(at, 0); this.mem.write32(at + 4, 0); return; }
     this.mem.write32(at, (((handler.cs & 0xffff) << 16) | (handler.address & 0xffff)) >>> 0);
-    this.mem.write32(at + 4, ((handler.address & 0xffff0000) | 0xef00) >>> 0);
+    this.mem.write32(at + 4, ((handler.address & 0xffff0000) | 0x8f00 | ((handler.flags & 3) << 13)) >>> 0);
+  }
+
+  /** LDT area page `page` := the guest's descriptor frame (read-only), or unmapped. The caller flushes. */
+  mapLdtPage(page: number, mfn: Mfn | undefined): void {
+    const slot = (HV_VA.LDT - HV_VA.PRIVATE) / PAGE.SIZE + page;
+    if (mfn === undefined) { this.mem.write32(this.privateL1 * PAGE.SIZE + slot * 8, 0); this.mem.write32(this.privateL1 * PAGE.SIZE + slot * 8 + 4, 0); }
+    else this.pte(this.privateL1, slot, mfn, L1_RO_FLAGS);
   }
 
   /** Refresh the PDPT shadow from the guest's L3 at machine frame `l3`. */

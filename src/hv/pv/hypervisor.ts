@@ -27,7 +27,7 @@ import type { Ram } from "../../machine/memory/ram.js";
 import type { Ring0Host, TrapFrame } from "../../machine/exits.js";
 import type { TimerHandle } from "../../machine/clock.js";
 import { loadPdptes } from "../../machine/mmu/page-walk.js";
-import { DS, EAX, EBX, ECX, EDI, EDX, ES, ESI, FS, GS, IF } from "../../machine/cpu/registers.js";
+import { CR0_TS, DS, EAX, EBX, ECX, EDI, EDX, ES, ESI, FS, GS, IF } from "../../machine/cpu/registers.js";
 import { loadDataSegment } from "../../machine/cpu/segmentation.js";
 import { CpuFault } from "../../machine/cpu/fault.js";
 import { returnToGuest } from "./guest-return.js";
@@ -42,7 +42,7 @@ import type { Scheduler } from "../sched/scheduler.js";
 import { RoundRobin } from "../sched/round-robin.js";
 import { buildPvDomain } from "./domain-builder.js";
 import { PvPageTables } from "./page-types.js";
-import { HYPERCALL_VECTOR, HV_VA, HypervisorArea, HypervisorAreaError } from "./hypervisor-area.js";
+import { HYPERCALL_VECTOR, HV_VA, HypervisorArea, HypervisorAreaError, LDT_PAGES } from "./hypervisor-area.js";
 import { setupHostCpu } from "./cpu-setup.js";
 import { validateSegDescPage } from "./descriptor-tables.js";
 import { Domain0 } from "./domain0.js";
@@ -50,6 +50,8 @@ import { PvDomain, type HypervisorServices } from "./domain.js";
 import type { ExternalRef } from "./invariants.js";
 import { tryEmulate } from "./priv-op-host.js";
 import { GrantPteSet } from "./grant-pte.js";
+import { descriptorTableFault, releaseLdt } from "./ldt.js";
+import { ATTR_UNUSABLE } from "../../machine/cpu/cpu.js";
 import { DEFAULT_PERIOD_NS, type PvVcpu, type VcpuState } from "./vcpu.js";
 
 export interface HypervisorSinks {
@@ -77,7 +79,15 @@ export interface CreateDomainOptions {
 /** The ports xl gives a domU's xenstore and console channels (§1.8). */
 export const STORE_EVTCHN = 1;
 export const CONSOLE_EVTCHN = 2;
-const NM = 7;
+const NM = 7, PF = 14;
+const LDT_SEL = 0xe050;
+/** The LDTR for `ents` entries of the LDT area (ATTR 0x82: present LDT), or the null LDT. */
+function setLdtr(t: { ldtSel: number; ldtBase: number; ldtLimit: number; ldtAttr: number }, ents: number): void {
+  t.ldtSel = ents === 0 ? 0 : LDT_SEL;
+  t.ldtBase = ents === 0 ? 0 : HV_VA.LDT;
+  t.ldtLimit = ents === 0 ? 0 : ents * 8 - 1;
+  t.ldtAttr = ents === 0 ? ATTR_UNUSABLE : 0x82;
+}
 const RUNSTATE_INDEX: Record<VcpuState, number> = { running: 0, runnable: 1, blocked: 2, down: 3 };
 
 export class Hypervisor implements Ring0Host, HypervisorServices {
@@ -98,6 +108,10 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   /** Debug traps that fell into hypervisor context and were dropped (XSA-260). */
   hitDbInXen = 0;
   private running: PvVcpu | undefined;
+  /** The vCPU whose x87 state the CPU holds (lazy FPU switching, §6.9); undefined: none yet. */
+  private fpuOwner: PvVcpu | undefined;
+  /** Lazy FPU loads done (for --stats). */
+  fpuSwitches = 0;
   private inHypercall = false;
   private resched = false;
   private slice: TimerHandle | undefined;
@@ -213,7 +227,17 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
         }
         if (d.end === undefined && v.state === "running") v.traps.upcall();
       } else if (!frame.external && frame.vector < 256) {
+        if (frame.vector === NM && this.fpuOwner !== v) {
+          // lazy FPU switch: the x87 state still belongs to another vCPU
+          this.loadFpu(v);
+          if (!v.ts) { this.cpu.eip = frame.eip; return; }
+        }
         if (frame.vector === NM) d.fpuTaskswitch(v, false); // §6.9: TS is cleared before #NM reaches the guest
+        if (frame.vector === PF && (frame.cr2 >>> 0) >= HV_VA.PRIVATE) {
+          const r = descriptorTableFault(this.mem, this.frames, this.area, v, frame.cr2, frame.errorCode);
+          if (r.kind === "fixed") { this.cpu.eip = frame.eip; return; }
+          if (r.kind === "guest-pf") return v.traps.exception({ ...frame, cr2: r.cr2, errorCode: r.errorCode });
+        }
         if (!tryEmulate(this, d, v, frame)) v.traps.exception(frame);
       } else {
         d.crash(`unexpected ${frame.external ? "external interrupt" : "event"} ${frame.vector} at ${hex(frame.cs, 4)}:${hex(frame.eip)}`);
@@ -321,7 +345,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   private contextSwitch(prev: PvVcpu | undefined, next: PvVcpu | undefined): void {
     const cpu = this.cpu, now = cpu.clock.now;
     if (prev !== undefined) {
-      prev.context.save(cpu);
+      prev.context.save(cpu, false);
       if (prev.state === "running") this.setState(prev, "runnable");
       const pd = this.domains.get(prev.domid);
       if (pd?.virtualTime.running) pd.virtualTime.domainStopped(now);
@@ -337,9 +361,11 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     const d = this.domainOf(next);
     this.setState(next, "running");
     d.virtualTime.domainStarted(now);
-    next.context.restore(cpu);
+    next.context.restore(cpu, false);
+    this.setRealTs(next);
     cpu.halted = false;
     this.area.mapGdt(next.gdtFrames);
+    this.mapLdt(next);
     this.area.setKernelStack(next.traps.kernelSs, next.traps.kernelSp);
     this.area.setFastTrap(next.traps.fastTrap());
     this.loadBaseptr(next);
@@ -370,6 +396,27 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     }
   }
 
+  /**
+   * Lazy FPU (§6.9, the paper's "lazy FPU context switch"): a switch leaves
+   * the x87 state where it is and sets CR0.TS; the first x87 instruction of
+   * the new vCPU raises #NM in the hypervisor, which saves the owner's state
+   * and loads this vCPU's. The real TS is the virtual TS or "not loaded".
+   */
+  private loadFpu(v: PvVcpu): void {
+    this.fpuOwner?.context.saveFpu(this.cpu);
+    v.context.restoreFpu(this.cpu);
+    this.fpuOwner = v;
+    this.fpuSwitches++;
+    this.setRealTs(v);
+  }
+
+  /** CR0.TS for the running vCPU: its virtual TS, or set while its x87 state is not loaded. */
+  setRealTs(v: PvVcpu): void {
+    if (v !== this.running) return;
+    const ts = v.ts || this.fpuOwner !== v;
+    this.cpu.cr0 = (ts ? this.cpu.cr0 | CR0_TS : this.cpu.cr0 & ~CR0_TS) | 0;
+  }
+
   private setState(v: PvVcpu, s: VcpuState): void {
     const now = this.cpu.clock.now;
     v.runstateCycles[RUNSTATE_INDEX[v.state]]! += now - v.runstateSince;
@@ -388,6 +435,27 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       return;
     }
     this.cpu.flushTlb(false);
+  }
+
+  /** MMUEXT_SET_LDT: release the old LDT pages; the LDTR names the LDT area with the new limit (none for 0 entries). */
+  setLdt(v: PvVcpu, base: number, ents: number): void {
+    releaseLdt(this.frames, v);
+    v.ldtBase = ents === 0 ? 0 : base >>> 0;
+    v.ldtEntries = ents;
+    if (v !== this.running) {
+      setLdtr(v.context, ents);
+      return;
+    }
+    this.mapLdt(v);
+    setLdtr(this.cpu, ents);
+  }
+
+  /** The LDT area as `v` left it: its mapped pages, nothing else. */
+  private mapLdt(v: PvVcpu): void {
+    for (let p = 0; p < LDT_PAGES; p++) {
+      this.area.mapLdtPage(p, v.ldtFrames[p]);
+      this.cpu.invalidatePage(HV_VA.LDT + p * PAGE.SIZE);
+    }
   }
 
   gdtChanged(v: PvVcpu): void {

@@ -44,6 +44,8 @@ export interface PvMmuOptions {
   current(): PvVcpu;
   /** The hypervisor loads `v.baseptr` into the CPU (PDPT shadow, CR3, TLB flush). */
   loadBaseptr(v: PvVcpu): void;
+  /** MMUEXT_SET_LDT for `v` (ldt.ts: the old pages released, the CPU's LDTR set if it runs). */
+  setLdt(v: PvVcpu, base: number, ents: number): void;
   /** References held outside page tables (every vCPU's baseptr and GDT frames), for the checker. */
   externalRefs(): ExternalRef[];
   /** Run checkInvariants after every MMU hypercall. */
@@ -198,9 +200,7 @@ export class PvMmu {
       case MMUEXT.SET_LDT: {
         const ents = arg2 >>> 0, base = arg1 >>> 0;
         if (ents > LDT_MAX_ENTRIES || (ents !== 0 && ((base & (PAGE.SIZE - 1)) !== 0 || base + ents * 8 > HYPERVISOR.VIRT_START))) return -ERRNO.EINVAL;
-        const v = this.o.current();
-        v.ldtBase = ents === 0 ? 0 : base;
-        v.ldtEntries = ents;
+        this.o.setLdt(this.o.current(), base, ents);
         return 0;
       }
       default:

@@ -32,7 +32,7 @@
  */
 import { ERRNO } from "../../abi/errno.js";
 import { CALLBACKF, CALLBACKOP, CALLBACKTYPE, HYPERCALL } from "../../abi/hypercalls.js";
-import { FLAT } from "../../abi/segments.js";
+import { FIRST_RESERVED_GDT, FLAT } from "../../abi/segments.js";
 import { TRAP_INFO } from "../../abi/structs.js";
 import type { TrapFrame } from "../../machine/exits.js";
 import type { Cpu } from "../../machine/cpu/cpu.js";
@@ -111,11 +111,18 @@ export class PvTraps {
     this.o.trapTableChanged?.();
   }
 
-  /** The handler the fast int 0x80 gate may go to: registered, non-null CS, events not masked (§6.3). */
-  fastTrap(): { cs: number; address: number } | undefined {
+  /**
+   * The handler the fast int 0x80 gate may go to (32-bit Xen's
+   * init_int80_direct_trap): registered, events not masked, and a selector
+   * guest_gate_selector_okay accepts (a guest GDT or LDT selector, or
+   * FLAT_RING1_CS).
+   */
+  fastTrap(): TrapInfo | undefined {
     const ti = this.trapCtxt[0x80];
-    if (ti === undefined || (ti.cs & 0xfffc) === 0 || (ti.flags & TRAP_INFO.MASK_EVENTS) !== 0) return undefined;
-    return ti;
+    if (ti === undefined || (ti.flags & TRAP_INFO.MASK_EVENTS) !== 0) return undefined;
+    const cs = ti.cs;
+    const ok = (cs & 0xfffc) !== 0 && ((cs >>> 3) < FIRST_RESERVED_GDT.ENTRY || (cs & 4) !== 0 || cs === FLAT.RING1_CS);
+    return ok ? ti : undefined;
   }
 
   /** §4.1: entries until address 0; CS RPL raised to ≥ 1; −EFAULT on an unreadable entry. */

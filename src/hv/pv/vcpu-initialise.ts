@@ -34,9 +34,10 @@ export interface VcpuInitialiseContext {
 }
 
 export function vcpuInitialise(c: VcpuInitialiseContext, v: PvVcpu, arg: number): number {
-  if (v.initialised) return -ERRNO.EEXIST;
+  // compat_common_vcpu_op copies the context before looking at the vCPU
   const raw = c.guest.copyFromGuest(vaddr(arg), CTX_SIZE);
   if (raw === undefined) return -ERRNO.EFAULT;
+  if (v.initialised) return -ERRNO.EEXIST;
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
   const u32 = (off: number): number => dv.getUint32(off, true);
   const u16 = (off: number): number => dv.getUint16(off, true);

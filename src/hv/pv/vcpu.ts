@@ -53,6 +53,8 @@ export class PvVcpu {
   /** MMUEXT_SET_LDT: linear base and entry count (0: none). */
   ldtBase = 0;
   ldtEntries = 0;
+  /** LDT pages mapped so far (index = page of the LDT), each with a general and a SEG_DESC reference. */
+  ldtFrames: Array<Mfn | undefined> = [];
   /** Virtual IOPL (0–3) from PHYSDEVOP_set_iopl. */
   iopl = 0;
   /** Virtual CR0.TS (fpu_taskswitch, §6.9). */

@@ -40,7 +40,8 @@ export class CpuContext {
   fpuEmpty = 0xff; fpuTop = 0; fpuCw = 0x37f; fpuSw = 0;
   fip = 0; fcs = 0; fop = 0; fdp = 0; fds = 0;
 
-  save(cpu: Cpu): void {
+  /** Save the CPU's state; with `fpu` false the x87 state stays out (for lazy FPU switching). */
+  save(cpu: Cpu, fpu = true): void {
     this.regs.set(cpu.regs);
     this.eip = cpu.eip >>> 0;
     this.eflags = cpu.eflags >>> 0;
@@ -54,10 +55,10 @@ export class CpuContext {
     this.inhibit = cpu.inhibit;
     this.halted = cpu.halted;
     this.dr.set(cpu.debug.dr); this.dr6 = cpu.debug.dr6; this.dr7 = cpu.debug.dr7;
-    saveFpu(this, cpu.fpu);
+    if (fpu) saveFpu(this, cpu.fpu);
   }
 
-  restore(cpu: Cpu): void {
+  restore(cpu: Cpu, fpu = true): void {
     cpu.regs.set(this.regs);
     cpu.eip = this.eip;
     cpu.eflags = this.eflags;
@@ -72,9 +73,18 @@ export class CpuContext {
     cpu.halted = this.halted;
     cpu.debug.dr.set(this.dr); cpu.debug.dr6 = this.dr6; cpu.debug.dr7 = this.dr7;
     cpu.debug.update();
-    restoreFpu(this, cpu.fpu);
+    if (fpu) restoreFpu(this, cpu.fpu);
     cpu.updateAccessMasks();
     cpu.attention = 1;
+  }
+
+  /** The x87 state alone (FXSAVE / FXRSTOR of a lazy switch). */
+  saveFpu(cpu: Cpu): void {
+    saveFpu(this, cpu.fpu);
+  }
+
+  restoreFpu(cpu: Cpu): void {
+    restoreFpu(this, cpu.fpu);
   }
 }
 
