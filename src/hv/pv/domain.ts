@@ -13,6 +13,7 @@
  * (privilege checks), and through their own modules the trap hypercalls
  * (traps.ts) and the MMU ones (mmu-ops.ts). Anything else: −ENOSYS.
  */
+import { hostFlushTlb } from "../core/tlb-ops.js";
 import { CONSOLEIO, DEBUGREG, DEBUGREG_VALUE, HYPERCALL, PHYSDEVOP, SCHEDOP, SCHEDOP_POLL_MAX_PORTS, SHUTDOWN, VCPUOP, VMASST_CMD, VMASST_TYPE, XENNMI, XEN_INTERFACE } from "../../abi/hypercalls.js";
 import { ERRNO } from "../../abi/errno.js";
 import { HYPERVISOR, PAGE } from "../../abi/memory-layout.js";
@@ -264,7 +265,7 @@ export class PvDomain {
       domid: this.domid, privileged: false, frames: hv.frames, guest: this.guest, grants: this.grants, ptes: this.grantPtes,
       grantTableOf: (domid) => hv.domain(domid)?.grants,
       crash: (reason) => this.crash(reason),
-      flushTlb: () => hv.cpu.flushTlb(false),
+      flushTlb: () => hostFlushTlb(hv.cpu),
     };
   }
 

@@ -22,8 +22,10 @@
  * Nothing a guest does throws out of trap(): a hypervisor error crashes
  * that domain only.
  */
+import { hostFlushTlb, hostInvlpg } from "../core/tlb-ops.js";
 import type { Cpu } from "../../machine/cpu/cpu.js";
 import type { Ram } from "../../machine/memory/ram.js";
+import { HostMemory } from "../../machine/memory/host-memory.js";
 import type { Ring0Host, TrapFrame } from "../../machine/exits.js";
 import type { TimerHandle } from "../../machine/clock.js";
 import { loadPdptes } from "../../machine/mmu/page-walk.js";
@@ -92,7 +94,8 @@ const RUNSTATE_INDEX: Record<VcpuState, number> = { running: 0, runnable: 1, blo
 
 export class Hypervisor implements Ring0Host, HypervisorServices {
   readonly cpu: Cpu;
-  readonly mem: Ram;
+  /** Machine memory as the hypervisor reaches it: every access charged (HostMemory). */
+  readonly mem: HostMemory;
   readonly frames: FrameTable;
   readonly area: HypervisorArea;
   readonly tables: PvPageTables;
@@ -120,15 +123,15 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   /** @throws HypervisorAreaError when the machine is too large for the M2P area. */
   constructor(private readonly o: HypervisorOptions) {
     this.cpu = o.cpu;
-    this.mem = o.ram;
+    this.mem = new HostMemory(o.ram, o.cpu.clock, o.cpu.costs);
     this.checkInvariants = o.checkInvariants ?? false;
     this.scheduler = o.scheduler ?? new RoundRobin<PvVcpu>();
     this.frames = new FrameTable(Math.floor(o.ram.size / PAGE.SIZE));
-    const area = new HypervisorArea(o.ram, this.frames);
+    const area = new HypervisorArea(this.mem, this.frames);
     this.area = area;
-    this.tables = new PvPageTables(o.ram, this.frames, {
+    this.tables = new PvPageTables(this.mem, this.frames, {
       initXenL2Slots: (mem, l2) => area.initXenL2Slots(mem, l2),
-      validateSegDesc: (mfn) => validateSegDescPage(o.ram, mfn),
+      validateSegDesc: (mfn) => validateSegDescPage(this.mem, mfn),
       isGrantPte: (l1, slot) => this.grantPtes.has(l1, slot),
       grantPteLost: (l1, slot) => {
         this.grantPtes.delete(l1, slot);
@@ -142,7 +145,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       kick: (d, v) => this.kick(d, v),
       checkPollers: (d, port) => this.checkPollers(d, port),
     };
-    this.dom0 = new Domain0(o.ram, this.frames, this.evtchnHooks);
+    this.dom0 = new Domain0(this.mem, this.frames, this.evtchnHooks);
     setupHostCpu(o.cpu, area);
     o.cpu.host = this;
   }
@@ -434,7 +437,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       this.domainOf(v).crash("PDPT shadow refused by the CPU");
       return;
     }
-    this.cpu.flushTlb(false);
+    hostFlushTlb(this.cpu);
   }
 
   /** MMUEXT_SET_LDT: release the old LDT pages; the LDTR names the LDT area with the new limit (none for 0 entries). */
@@ -454,14 +457,14 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   private mapLdt(v: PvVcpu): void {
     for (let p = 0; p < LDT_PAGES; p++) {
       this.area.mapLdtPage(p, v.ldtFrames[p]);
-      this.cpu.invalidatePage(HV_VA.LDT + p * PAGE.SIZE);
+      hostInvlpg(this.cpu, HV_VA.LDT + p * PAGE.SIZE);
     }
   }
 
   gdtChanged(v: PvVcpu): void {
     if (v !== this.running) return;
     this.area.mapGdt(v.gdtFrames);
-    for (let p = 0; p < FIRST_RESERVED_GDT.PAGE; p++) this.cpu.invalidatePage(HV_VA.GDT + p * PAGE.SIZE);
+    for (let p = 0; p < FIRST_RESERVED_GDT.PAGE; p++) hostInvlpg(this.cpu, HV_VA.GDT + p * PAGE.SIZE);
   }
 
   trapTableChanged(v: PvVcpu): void {

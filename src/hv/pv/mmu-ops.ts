@@ -16,6 +16,7 @@
  * With `checkInvariants`, the frame table is checked after each call and a
  * violation crashes the domain. Nothing a guest passes throws: errors are −errno.
  */
+import { hostFlushTlb, hostInvlpg } from "../core/tlb-ops.js";
 import { DOMID, HYPERCALL, MMUEXT, UVMF } from "../../abi/hypercalls.js";
 import { ERRNO } from "../../abi/errno.js";
 import { HYPERVISOR, PAGE, PTE, l1Slot, l2Slot, l3Slot } from "../../abi/memory-layout.js";
@@ -83,7 +84,7 @@ export class PvMmu {
       this.o.area.shadowL3(mfn);
       if (!loadPdptes(this.o.cpu.cr3, this.o.cpu.ram, this.o.cpu.pdpte)) this.o.crash("PDPT shadow refused by the CPU");
     }
-    this.o.cpu.flushTlb(false);
+    hostFlushTlb(this.o.cpu);
   }
 
   private checked(rc: number): number {
@@ -119,8 +120,8 @@ export class PvMmu {
     const rc = this.o.tables.modL1Entry(l1 as Mfn, l1Slot(va), lo, hi, this.o.self);
     if (rc !== 0) return rc;
     const kind = flags & UVMF.FLUSHTYPE_MASK;
-    if (kind === UVMF.TLB_FLUSH) this.o.cpu.flushTlb(false);
-    else if (kind === UVMF.INVLPG) this.o.cpu.invalidatePage(va >>> 0);
+    if (kind === UVMF.TLB_FLUSH) hostFlushTlb(this.o.cpu);
+    else if (kind === UVMF.INVLPG) hostInvlpg(this.o.cpu, va >>> 0);
     return 0;
   }
 
@@ -168,15 +169,15 @@ export class PvMmu {
       case MMUEXT.UNPIN_TABLE:
         return frames.isValid(mfn) ? frames.unpin(mfn, self) : -ERRNO.EINVAL;
       case MMUEXT.TLB_FLUSH_LOCAL: case MMUEXT.TLB_FLUSH_ALL:
-        cpu.flushTlb(false);
+        hostFlushTlb(cpu);
         return 0;
       case MMUEXT.INVLPG_LOCAL: case MMUEXT.INVLPG_ALL:
-        cpu.invalidatePage(arg1 >>> 0);
+        hostInvlpg(cpu, arg1 >>> 0);
         return 0;
       case MMUEXT.TLB_FLUSH_MULTI: case MMUEXT.INVLPG_MULTI:
         if (this.o.guest.copyFromGuest(arg2 as Vaddr, 4) === undefined) return -ERRNO.EINVAL;
-        if (cmd === MMUEXT.TLB_FLUSH_MULTI) cpu.flushTlb(false);
-        else cpu.invalidatePage(arg1 >>> 0);
+        if (cmd === MMUEXT.TLB_FLUSH_MULTI) hostFlushTlb(cpu);
+        else hostInvlpg(cpu, arg1 >>> 0);
         return 0;
       case MMUEXT.FLUSH_CACHE: case MMUEXT.FLUSH_CACHE_GLOBAL:
         return -ERRNO.EACCES;

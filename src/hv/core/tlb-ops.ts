@@ -1,0 +1,18 @@
+/**
+ * TLB maintenance the hypervisor does on the machine's CPU, charged as the
+ * instructions it would execute (src/machine/costs.ts): a full flush is a
+ * CR3 reload (`serializing`), one page an INVLPG (`invlpg`). On this
+ * machine's untagged TLB a full flush drops every translation, global ones
+ * included, as Xen's flush_area_local(FLUSH_TLB_GLOBAL) does.
+ */
+import type { Cpu } from "../../machine/cpu/cpu.js";
+
+export function hostFlushTlb(cpu: Cpu): void {
+  cpu.clock.now += cpu.costs.serializing;
+  cpu.flushTlb(false);
+}
+
+export function hostInvlpg(cpu: Cpu, va: number): void {
+  cpu.clock.now += cpu.costs.invlpg;
+  cpu.invalidatePage(va >>> 0);
+}
