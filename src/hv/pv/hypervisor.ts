@@ -368,7 +368,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     this.setRealTs(next);
     cpu.halted = false;
     this.area.mapGdt(next.gdtFrames);
-    this.mapLdt(next);
+    this.mapLdt(next, false);
     this.area.setKernelStack(next.traps.kernelSs, next.traps.kernelSp);
     this.area.setFastTrap(next.traps.fastTrap());
     this.loadBaseptr(next);
@@ -449,15 +449,15 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       setLdtr(v.context, ents);
       return;
     }
-    this.mapLdt(v);
+    this.mapLdt(v, true);
     setLdtr(this.cpu, ents);
   }
 
-  /** The LDT area as `v` left it: its mapped pages, nothing else. */
-  private mapLdt(v: PvVcpu): void {
+  /** The LDT area as `v` left it: its mapped pages, nothing else (`flush`: INVLPG each; a context switch flushes everything anyway). */
+  private mapLdt(v: PvVcpu, flush: boolean): void {
     for (let p = 0; p < LDT_PAGES; p++) {
       this.area.mapLdtPage(p, v.ldtFrames[p]);
-      hostInvlpg(this.cpu, HV_VA.LDT + p * PAGE.SIZE);
+      if (flush) hostInvlpg(this.cpu, HV_VA.LDT + p * PAGE.SIZE);
     }
   }
 
