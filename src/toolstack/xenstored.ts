@@ -36,7 +36,8 @@ const enc = { encode: (s: string): Uint8Array => Uint8Array.from(s, (c) => c.cha
 const dec = { decode: (b: Uint8Array): string => String.fromCharCode(...b) };
 const cstr = (s: string): Uint8Array => enc.encode(s + "\0");
 
-interface Watch { path: string; token: string }
+/** `relative`: the guest named the path relative to its home; events then name paths the same way (get_watch_path). */
+interface Watch { path: string; token: string; relative: boolean }
 /** A reply to one request, and for a new watch its first event. */
 interface Reply { type: number; body: Uint8Array; event?: Uint8Array }
 
@@ -179,7 +180,7 @@ export class Xenstored {
       }
       case XS.WATCH: case XS.UNWATCH: {
         if (args.length < 2) return err("EINVAL");
-        const w = { path: path(args[0]), token: args[1]! };
+        const w = { path: path(args[0]), token: args[1]!, relative: !(args[0] ?? "").startsWith("/") };
         if (type === XS.UNWATCH) {
           const i = c.watches.findIndex((x) => x.path === w.path && x.token === w.token);
           if (i < 0) return err("ENOENT");
@@ -214,7 +215,9 @@ export class Xenstored {
       for (const w of c.watches) {
         if (path === w.path || path.startsWith(w.path + "/") || w.path === "/") {
           if (!this.tree.mayAccess(c.domid, path)) continue;
-          c.queue(XS.WATCH_EVENT, 0, 0, enc.encode(`${path}\0${w.token}\0`));
+          const home = `/local/domain/${c.domid}/`;
+          const named = w.relative && path.startsWith(home) ? path.slice(home.length) : path;
+          c.queue(XS.WATCH_EVENT, 0, 0, enc.encode(`${named}\0${w.token}\0`));
           fired = true;
         }
       }

@@ -108,6 +108,8 @@ const LINE_MAX = 256;
 /** Valid vm_assist types for a 32-bit PV guest (PV32_VM_ASSIST_MASK, §4.19). */
 const VM_ASSIST_VALID = [0, 1, 2, 3, 4, 5].reduce((m, t) => m | (1 << t), 0);
 const MULTICALL_ENTRY = 32;
+/** PHYSDEVOP_set_iobitmap: a bitmap covers all 65536 ports. */
+const IOBMP_BYTES = 8192;
 /** libxl gives a domain this many pages above its initial allocation as max_pages (§1.6). */
 const EXTRA_PAGES = 256;
 const MAX_PFN_OFFSET = offsetOf(sharedInfoStruct, "arch.max_pfn");
@@ -172,6 +174,7 @@ export class PvDomain {
       cpu: hv.cpu, mem: hv.mem, frames: hv.frames, tables: hv.tables, area: hv.area, guest: this.guest, self: o.domid,
       current: () => hv.current(), loadBaseptr: (v) => hv.loadBaseptr(v), externalRefs: () => hv.externalRefs(),
       setLdt: (v, base, ents) => hv.setLdt(v, base, ents),
+      domainExists: (id) => id === 0 || hv.domain(id) !== undefined,
       checkInvariants: hv.checkInvariants, crash: (m) => this.crash(m),
     });
     this.registerHypercalls();
@@ -192,6 +195,7 @@ export class PvDomain {
       crash: (m) => this.crash(m),
       bounced: (vector) => this.bounces.set(vector, (this.bounces.get(vector) ?? 0) + 1),
       upcalled: () => { this.upcalls++; },
+      pageFault: (cr2) => { v.emulation.cr2 = cr2 >>> 0; },
     });
     v.emulation = new PvVcpuEmulation(hv, this, v, this.platform);
     return v;
@@ -571,7 +575,8 @@ export class PvDomain {
         if (raw === undefined) return -ERRNO.EFAULT;
         const v = this.hv.current();
         const bitmap = u32At(raw, 0), nr = u32At(raw, 4);
-        if (nr > 65536) return -ERRNO.EINVAL;
+        // guest_handle_okay(bitmap, IOBMP_BYTES): the 8 KiB bitmap must lie below the hypervisor area
+        if (nr > 65536 || bitmap + IOBMP_BYTES > HYPERVISOR.VIRT_START) return -ERRNO.EINVAL;
         v.ioBitmap = { va: bitmap, nrPorts: nr };
         return 0;
       }

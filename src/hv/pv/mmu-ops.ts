@@ -41,6 +41,8 @@ export interface PvMmuOptions {
   area: HypervisorArea;
   guest: GuestCopy;
   self: DomId;
+  /** Another live domain with this id exists (foreigndom checks). */
+  domainExists(domid: number): boolean;
   /** The calling vCPU (its baseptr holds one general and one L3 type reference). */
   current(): PvVcpu;
   /** The hypervisor loads `v.baseptr` into the CPU (PDPT shadow, CR3, TLB flush). */
@@ -65,7 +67,7 @@ export class PvMmu {
   constructor(private readonly o: PvMmuOptions) {
     this.ctx = {
       self: o.self, privileged: false, frames: o.frames, tables: o.tables, mem: o.mem,
-      domainExists: (d) => d === o.self,
+      domainExists: (d) => d === o.self || o.domainExists(d),
       setM2p: (mfn, pfn) => o.area.setM2p(mfn as Mfn, pfn),
       tableChanged: (level, mfn) => this.tableChanged(level, mfn),
     };
@@ -128,7 +130,8 @@ export class PvMmu {
   /** HYPERVISOR_mmuext_op(ops, count, done, foreigndom) (§4.22). */
   mmuextOp(ops: number, count: number, doneVa: number, foreigndom: number): number {
     const fd = foreigndom & 0xffff;
-    let rc = fd === DOMID.SELF || fd === this.o.self ? 0 : -ERRNO.ESRCH;
+    // get_pg_owner: yourself only as DOMID_SELF; another domain needs privilege (xsm_mmuext_op)
+    let rc = fd === DOMID.SELF ? 0 : fd !== this.o.self && this.o.domainExists(fd) ? -ERRNO.EPERM : -ERRNO.ESRCH;
     let done = 0;
     for (let i = 0; rc === 0 && i < (count >>> 0); i++) {
       const op = this.o.guest.copyFromGuest(((ops + i * MMUEXT_OP_SIZE) >>> 0) as Vaddr, MMUEXT_OP_SIZE);

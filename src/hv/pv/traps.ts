@@ -79,6 +79,8 @@ export interface PvTrapsOptions {
   /** Counters for --stats: an exception bounced, an event upcall delivered. */
   bounced?(vector: number): void;
   upcalled?(): void;
+  /** A #PF is bounced: the vCPU's virtual CR2 becomes `cr2` too (§5.11, pv_inject_event). */
+  pageFault?(cr2: number): void;
 }
 
 /** Route the trap hypercalls to the PvTraps of the vCPU making the call. */
@@ -198,7 +200,10 @@ export class PvTraps {
       }
     }
     if (f.vector > 20) return this.o.crash(`unexpected vector ${f.vector}`);
-    if (f.vector === PF) this.o.mem.write32(this.o.vcpuInfo + ARCH_CR2, f.cr2 >>> 0);
+    if (f.vector === PF) {
+      this.o.mem.write32(this.o.vcpuInfo + ARCH_CR2, f.cr2 >>> 0);
+      this.o.pageFault?.(f.cr2);
+    }
     this.bounce(f.vector, HAS_ERROR_CODE.has(f.vector) ? f.errorCode : -1, f);
   }
 
