@@ -203,6 +203,10 @@ export class Xenstored {
         const owner = this.tree.owner(path(args[0]));
         return owner === undefined ? err("ENOENT") : reply(cstr(`n${owner}`));
       }
+      case XS.CONTROL: case XS.INTRODUCE: case XS.RELEASE: case XS.IS_DOMAIN_INTRODUCED: case XS.RESUME:
+      case XS.SET_TARGET: case XS.SET_QUOTA:
+        // privileged requests (xenstored's XS_FLAG_PRIV): only domain 0 may send them
+        return err("EACCES");
       default:
         return err("EINVAL");
     }

@@ -41,7 +41,7 @@ import type { ExternalRef } from "./invariants.js";
 import type { PvPageTables } from "./page-types.js";
 import { PvTraps, registerTrapHypercalls } from "./traps.js";
 import { PvVcpu, MIN_PERIOD_NS, VCPU_INFO_SIZE } from "./vcpu.js";
-import { xenVersion } from "./xen-version.js";
+import { pvFeatures, xenVersion } from "./xen-version.js";
 import { setGdt, updateDescriptor, type DescriptorTablesContext } from "./descriptor-tables.js";
 import { multicall } from "./multicall.js";
 import { initialContext } from "./cpu-setup.js";
@@ -219,7 +219,7 @@ export class PvDomain {
     };
     this.hypercalls
       .register(HYPERCALL.console_io, ([cmd, count, buf]) => this.consoleIo(cmd, count, buf))
-      .register(HYPERCALL.xen_version, ([cmd, arg]) => xenVersion(this.guest, cmd, arg))
+      .register(HYPERCALL.xen_version, ([cmd, arg]) => xenVersion(this.guest, cmd, arg, pvFeatures(this.hasVmAssist(VMASST_TYPE.pae_extended_cr3))))
       .register(HYPERCALL.sched_op, ([cmd, arg]) => this.schedOp(cmd, arg))
       .register(HYPERCALL.sched_op_compat, ([cmd, arg]) => this.schedOpCompat(cmd, arg))
       .register(HYPERCALL.event_channel_op, ([cmd, arg]) => eventChannelOp(this.evtchn, cmd, vaddr(arg), this.guest))

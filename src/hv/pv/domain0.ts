@@ -45,7 +45,8 @@ export class Domain0 {
       if (got !== ch.port) return `evtchn: toolstack port ${got}, wanted ${ch.port}`;
       const local = this.evtchn.bindInterdomain(domU.domid, ch.port, ch.consumer);
       if (local < 0) return `evtchn: dom0 bind to d${domU.domid} port ${ch.port}: ${local}`;
-      notifiers.push(() => { this.evtchn.send(local); });
+      // a Xen-side end signals with notify_via_xen_event_channel (EVTCHNOP_send refuses such ports)
+      notifiers.push(() => { this.evtchn.notifyViaXenChannel(local); });
     }
     return notifiers;
   }

@@ -4,6 +4,7 @@
  * platform_parameters and the page size. Unknown sub-ops are −ENOSYS.
  */
 import { XENVER, XENVER_LEN } from "../../abi/hypercalls.js";
+import { XENFEAT } from "../../abi/elfnotes.js";
 import { ERRNO } from "../../abi/errno.js";
 import { HYPERVISOR, PAGE } from "../../abi/memory-layout.js";
 import type { Vaddr } from "../../lib/brand.js";
@@ -21,7 +22,18 @@ function padded(text: string, size: number): Uint8Array {
   return out;
 }
 
-export function xenVersion(guest: GuestCopy, cmd: number, arg: number): number {
+/**
+ * XENVER_get_features submap 0 for a PV domain (Xen's kernel.c), limited to
+ * what tsxen implements: PRESERVE_AD updates, CLEAR/COPY_PAGE ("highmem
+ * assist"), direct-mapped (no translation), and L3s above 4 GiB when the
+ * builder set VMASST pae_extended_cr3.
+ */
+export function pvFeatures(extendedCr3: boolean): number {
+  return ((1 << XENFEAT.mmu_pt_update_preserve_ad) | (1 << XENFEAT.highmem_assist) | (1 << XENFEAT.direct_mapped) |
+    (extendedCr3 ? 1 << XENFEAT.pae_pgdir_above_4gb : 0)) >>> 0;
+}
+
+export function xenVersion(guest: GuestCopy, cmd: number, arg: number, features = pvFeatures(true)): number {
   const put = (bytes: Uint8Array): number => (guest.copyToGuest(arg as Vaddr, bytes) ? 0 : -ERRNO.EFAULT);
   switch (cmd) {
     case XENVER.version:
@@ -42,6 +54,14 @@ export function xenVersion(guest: GuestCopy, cmd: number, arg: number): number {
       return put(padded("unavailable", XENVER_LEN.CHANGESET_INFO));
     case XENVER.platform_parameters:
       return put(u32Bytes(HYPERVISOR.VIRT_START));
+    case XENVER.get_features: {
+      // xen_feature_info {submap_idx u32, submap u32}: submap 0 only (XENFEAT_NR_SUBMAPS 1)
+      const fi = guest.copyFromGuest(arg as Vaddr, 8);
+      if (fi === undefined) return -ERRNO.EFAULT;
+      const idx = fi[0]! | (fi[1]! << 8) | (fi[2]! << 16) | (fi[3]! << 24);
+      if (idx !== 0) return -ERRNO.EINVAL;
+      return guest.copyToGuest(((arg + 4) >>> 0) as Vaddr, u32Bytes(features)) ? 0 : -ERRNO.EFAULT;
+    }
     case XENVER.pagesize:
       return arg === 0 ? PAGE.SIZE : -ERRNO.EINVAL;
     case XENVER.guest_handle:
