@@ -52,6 +52,7 @@ import { PvDomain, type HypervisorServices } from "./domain.js";
 import type { ExternalRef } from "./invariants.js";
 import { tryEmulate } from "./priv-op-host.js";
 import { GrantPteSet } from "./grant-pte.js";
+import { readCmosTime } from "../core/cmos-time.js";
 import { descriptorTableFault, releaseLdt } from "./ldt.js";
 import { ATTR_UNUSABLE } from "../../machine/cpu/cpu.js";
 import { DEFAULT_PERIOD_NS, type PvVcpu, type VcpuState } from "./vcpu.js";
@@ -139,7 +140,9 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       },
     });
     const clock = o.cpu.clock;
-    this.time = new PvTime({ clock, bootEpochNs: 0n, readTsc: () => clock.now + o.cpu.tscOffset });
+    // the wall clock at boot, from the board's RTC as Xen reads it (§8.2)
+    const bootEpochNs = BigInt(readCmosTime(o.cpu.ports)) * 1_000_000_000n;
+    this.time = new PvTime({ clock, bootEpochNs, readTsc: () => clock.now + o.cpu.tscOffset });
     this.evtchnHooks = {
       lookup: (d) => (d === 0 ? this.dom0.evtchn : this.domains.get(d)?.evtchn),
       kick: (d, v) => this.kick(d, v),
