@@ -126,6 +126,8 @@ export class PvDomain {
   readonly virtualTime: VirtualTime;
   /** Set once the domain has shut down or crashed. */
   end: DomainEnd | undefined;
+  /** Set once the hypervisor has destroyed the ended domain (domain-teardown.ts). */
+  teardown: { freed: number; held: number } | undefined;
   vmAssist: number;
   /** Exceptions bounced, by vector; event upcalls delivered (for --stats). */
   readonly bounces = new Map<number, number>();

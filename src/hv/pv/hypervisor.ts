@@ -52,6 +52,7 @@ import { PvDomain, type HypervisorServices } from "./domain.js";
 import type { ExternalRef } from "./invariants.js";
 import { tryEmulate } from "./priv-op-host.js";
 import { GrantPteSet } from "./grant-pte.js";
+import { destroyDomain } from "./domain-teardown.js";
 import { readCmosTime } from "../core/cmos-time.js";
 import { descriptorTableFault, releaseLdt } from "./ldt.js";
 import { ATTR_UNUSABLE } from "../../machine/cpu/cpu.js";
@@ -112,6 +113,8 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   /** Debug traps that fell into hypervisor context and were dropped (XSA-260). */
   hitDbInXen = 0;
   private running: PvVcpu | undefined;
+  /** Domains that ended and wait to be destroyed (reapDying). */
+  private readonly dying: PvDomain[] = [];
   /** The vCPU whose x87 state the CPU holds (lazy FPU switching, §6.9); undefined: none yet. */
   private fpuOwner: PvVcpu | undefined;
   /** Lazy FPU loads done (for --stats). */
@@ -303,7 +306,8 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     // let the caller of the machine see the end; the other domains go on when it resumes
     this.cpu.stopRequested = true;
     this.cpu.attention = 1;
-    if (this.running !== undefined && this.running.domid === d.domid) this.requestSchedule();
+    this.dying.push(d);
+    this.requestSchedule();
   }
 
   /** §7.2 step 2: a vCPU has an upcall pending: wake it, or on the CPU outside a hypercall, deliver it now. */
@@ -337,6 +341,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     const pick = this.scheduler.pick(this.time.systemTime(), prev?.state === "running" ? prev : undefined);
     const next = pick?.next;
     if (next !== prev) this.contextSwitch(prev, next);
+    this.reapDying();
     if (this.slice !== undefined) this.cpu.clock.cancel(this.slice);
     this.slice = undefined;
     if (pick !== undefined) {
@@ -345,6 +350,20 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
         if (this.inHypercall) this.resched = true;
         else this.schedule();
       });
+    }
+  }
+
+  /** Destroy the domains that ended, once none of their vCPUs is on the CPU (xl's on_poweroff=destroy). */
+  private reapDying(): void {
+    for (let i = 0; i < this.dying.length; i++) {
+      const d = this.dying[i]!;
+      if (this.running?.domid === d.domid) continue;
+      this.dying.splice(i--, 1);
+      if (this.fpuOwner?.domid === d.domid) this.fpuOwner = undefined;
+      for (const v of d.vcpus) this.scheduler.remove(v);
+      const r = destroyDomain(d, this.frames, this.tables, this.area);
+      d.teardown = r;
+      this.log(`(XEN) domain ${d.domid} destroyed: ${r.freed} frames freed${r.held > 0 ? `, ${r.held} still referenced` : ""}`);
     }
   }
 
