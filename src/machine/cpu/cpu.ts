@@ -106,10 +106,14 @@ export class Cpu implements PagingState {
   blockIndex = -1;
   /** Instructions a looping block completed in earlier passes of this run. */
   blockBase = 0;
+  /** Cycle count before which compiled blocks must return to the loop (the loop's `stop`). */
+  blockStop = -Infinity;
   /** Compile hot straight-line code to JavaScript (jit/); off: pure interpreter. */
   compileBlocks = true;
   /** Entries of a slot after which its block is compiled (1: compile everything at once). */
   hotThreshold = 16;
+  /** Take the straight-line paths of common deliveries and IRETs (interrupts.ts); off: general paths only. */
+  fastEvents = true;
   /** Address kept between rmwRead and rmwWrite. */
   rmwOff = 0;
   /** Observer of every architectural fault (debugging and statistics); null when unused. */
@@ -192,6 +196,27 @@ export class Cpu implements PagingState {
       this.readMask = 0;
       this.writeMask = 0;
     }
+  }
+
+  /**
+   * Enter privilege level `cpl` (a CS load): the access masks follow it. The
+   * cached code pages stay only while their TLB entries allow fetches at the
+   * new level, which is what looking them up again would find.
+   */
+  changeCpl(cpl: number): void {
+    this.cpl = cpl;
+    const user = cpl === 3;
+    this.readMask = user ? TLB_READ_USER : TLB_READ_SUP;
+    this.writeMask = user ? TLB_WRITE_USER : TLB_WRITE_SUP;
+    const exec = user ? TLB_EXEC_USER : TLB_EXEC_SUP;
+    this.execMask = exec;
+    if (this.debug.dataBreakpoints) {
+      this.readMask = 0;
+      this.writeMask = 0;
+    }
+    const entry = this.tlb.entry;
+    if (this.codeVpn !== -1 && (entry[this.codeVpn]! & exec) === 0) this.codeVpn = -1;
+    if (this.altVpn !== -1 && (entry[this.altVpn]! & exec) === 0) this.altVpn = -1;
   }
 
   // ---- segment checks -------------------------------------------------------

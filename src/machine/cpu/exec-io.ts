@@ -9,7 +9,7 @@ import { F_O32 } from "./decoder.js";
 import { raise } from "./fault.js";
 import { farTransfer, retFar } from "./far-transfer.js";
 import type { Handler } from "./handlers.js";
-import { KIND_INT1, KIND_SOFTWARE, iret, raiseEvent } from "./interrupts.js";
+import { KIND_INT1, KIND_SOFTWARE, iret, raiseEvent, softwareInterrupt } from "./interrupts.js";
 import { checkIoPermission } from "./io-permission.js";
 import { EAX, EDX, GP, IF, IOPL } from "./registers.js";
 import { getReg, setReg } from "./operands.js";
@@ -60,7 +60,7 @@ export function registerIo(h: Handler[]): void {
     cpu.halted = true;
     cpu.attention = 1;
   };
-  h[0xcd] = (cpu, s) => raiseEvent(cpu, cpu.dc.imm[s]!, -1, KIND_SOFTWARE);
+  h[0xcd] = (cpu, s) => softwareInterrupt(cpu, cpu.dc.imm[s]!);
   h[0xcc] = (cpu) => raiseEvent(cpu, 3, -1, KIND_SOFTWARE);
   h[0xce] = (cpu) => { if (cpu.lf.of() !== 0) raiseEvent(cpu, 4, -1, KIND_SOFTWARE); };
   h[0xf1] = (cpu) => raiseEvent(cpu, 1, -1, KIND_INT1);

@@ -123,6 +123,7 @@ export function run(cpu: Cpu, until: number): number {
       continue;
     }
     const stop = Math.min(until, clock.nextEventAt);
+    cpu.blockStop = stop;
     const dc = cpu.dc;
     const blocks = dc.blocks, heat = dc.heat;
     const simple = cpu.costs.simple;
@@ -136,7 +137,7 @@ export function run(cpu: Cpu, until: number): number {
             && clock.now + block.bound <= stop) {
           cpu.blockIndex = 0;
           cpu.blockBase = 0;
-          const done = block.run(cpu, stop);
+          const done = block.run(cpu);
           cpu.blockIndex = -1;
           count += done;
           clock.now += done * simple;

@@ -13,6 +13,7 @@
  */
 import type { Cpu } from "./cpu.js";
 import { FAULT, TripleFault, raise } from "./fault.js";
+import { TLB_READ_SUP, TLB_WRITE_SUP } from "../mmu/tlb.js";
 import {
   AC, CS, DF_VEC, EFLAGS_FIXED1, ESP, GP, ID, IF, IOPL, NP, NT, RF, SS, SS_VEC, TF, TS, VM,
 } from "./registers.js";
@@ -60,6 +61,11 @@ export function raiseEvent(cpu: Cpu, vector: number, errorCode: number, kind: nu
   }
 }
 
+/** INT n (SDM Vol. 2 "INT n/INTO/INT3/INT1"): the fast path when it applies, else the general delivery. */
+export function softwareInterrupt(cpu: Cpu, vector: number): void {
+  if (!deliverFast(cpu, vector, -1, true, 0)) raiseEvent(cpu, vector, -1, KIND_SOFTWARE);
+}
+
 /** Read the ring-`rpl` stack pointer pair from the current TSS. */
 function tssStack(cpu: Cpu, rpl: number, ext: number): { ss: number; esp: number } {
   const is32 = (cpu.trAttr & 8) !== 0;
@@ -94,6 +100,9 @@ export { tssStack, checkInnerStack };
 function deliver(cpu: Cpu, vector: number, errorCode: number, kind: number): void {
   const ext = kind === KIND_SOFTWARE ? 0 : 1;
   const idtErr = vector * 8 + 2 + ext;
+  // RF in the pushed image: 1 for fault-class exceptions (not #DB instruction breakpoints), else EFLAGS.RF
+  const rf = kind === KIND_EXCEPTION && FAULT_CLASS[vector] === 1 ? RF : 0;
+  if (deliverFast(cpu, vector, errorCode, kind === KIND_SOFTWARE, rf)) return;
   cpu.clock.now += cpu.costs.interrupt;
   cpu.deliveries++;
   if (vector * 8 + 7 > cpu.idtLimit) raise(GP, idtErr);
@@ -119,8 +128,7 @@ function deliver(cpu: Cpu, vector: number, errorCode: number, kind: number): voi
   const codeLo = desc[0]!, codeHi = desc[1]!;
   if (offset >>> 0 > descLimit(codeLo, codeHi)) raise(GP, ext);
 
-  // RF in the pushed image: 1 for fault-class exceptions (not #DB instruction breakpoints), else EFLAGS.RF
-  const eflags = kind === KIND_EXCEPTION && FAULT_CLASS[vector] === 1 ? cpu.eflags | RF : cpu.eflags;
+  const eflags = cpu.eflags | rf;
   const host = cpu.host;
   if (host !== null && newCpl === 0) {
     const f = cpu.trapFrame;
@@ -177,6 +185,7 @@ function deliver(cpu: Cpu, vector: number, errorCode: number, kind: number): voi
 export function iret(cpu: Cpu, o32: boolean): void {
   cpu.clock.now += cpu.costs.iret;
   if ((cpu.eflagsRest & NT) !== 0) raise(GP, cpu.trSel & 0xfffc); // task return: not part of this machine
+  if (o32 && iretFast(cpu)) return;
   const size = o32 ? 32 : 16;
   const spSave = cpu.regs[ESP]!;
   const flagsBefore = cpu.eflagsRest;
@@ -272,3 +281,201 @@ export function setFlagsFromIret(cpu: Cpu, value: number, o32: boolean, cpl: num
   cpu.eflagsRest = (((rest & ~changeable) | (value & changeable)) & ~VM & ~0x8d5) | EFLAGS_FIXED1;
 }
 
+
+// ---- fast paths -----------------------------------------------------------------
+//
+// The common cases of delivery and IRET in one straight line: 32-bit gates,
+// GDT code descriptors already marked accessed, 32-bit expand-up stacks, and
+// every IDT, GDT, TSS and frame access an aligned TLB hit within one page,
+// with no data breakpoints armed. They make the checks the general paths
+// make and commit only when all passed; any other case, every one that would
+// fault among them, returns false before any state changed, and the general
+// path runs instead. `cpu.fastEvents` turns them off (interrupts.test.ts
+// compares the two). Written without helper calls where it matters: V8
+// leaves calls in long functions out of line, and an out-of-line descLimit
+// boxes its double.
+
+/** Present, accessed, non-conforming code (the DPL is checked apart). */
+const CODE_MASK = 0x9d00, CODE_OK = 0x9900;
+/** Present, writable, expand-up data with B = 1 (the DPL is checked apart). */
+const STACK_MASK = 0x409e00, STACK_OK = 0x409200;
+
+/** RAM word index of the 8-byte GDT descriptor `sel` names (not null, TI = 0, in the limit, aligned, a TLB hit); else -1. */
+function gdtWord(cpu: Cpu, sel: number): number {
+  const index = sel & 0xfff8;
+  const lin = (cpu.gdtBase + index) | 0;
+  if (index === 0 || (sel & 4) !== 0 || index + 7 > cpu.gdtLimit || (lin & 7) !== 0) return -1;
+  const e = cpu.tlb.entry[lin >>> 12]!;
+  return (e & TLB_READ_SUP) === 0 ? -1 : ((e & ~0xfff) | (lin & 0xfff)) >>> 2;
+}
+
+/** loadCodeSegment for a descriptor whose accessed bit is already set. */
+function loadCodeFast(cpu: Cpu, sel: number, cpl: number, lo: number, hi: number): void {
+  const value = (sel & 0xfffc) | cpl;
+  if (cpu.cpl === cpl && cpu.segSel[CS] === value && lo === cpu.csDescLo && hi === cpu.csDescHi) return;
+  cpu.csDescLo = lo;
+  cpu.csDescHi = hi;
+  const raw = (lo & 0xffff) | (hi & 0xf0000);
+  const base = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) | 0;
+  const attr = (hi >>> 8) & 0xf0ff;
+  const mode = (attr >> 14) & 1;
+  if (cpu.segBase[CS] !== base || cpu.codeMode !== mode) cpu.forgetCode();
+  cpu.segSel[CS] = value;
+  cpu.segBase[CS] = base;
+  cpu.segLimit[CS] = (hi & 0x800000) !== 0 ? ((raw << 12) | 0xfff) >>> 0 : raw;
+  cpu.segAttr[CS] = attr;
+  cpu.segRd[CS] = (attr & 2) >>> 1;
+  cpu.segWr[CS] = 0;
+  cpu.codeMode = mode;
+  if (cpu.cpl !== cpl) cpu.changeCpl(cpl);
+}
+
+/** setSegment for SS with a descriptor that passed STACK_MASK. */
+function loadStackFast(cpu: Cpu, sel: number, lo: number, hi: number): void {
+  const raw = (lo & 0xffff) | (hi & 0xf0000);
+  cpu.segSel[SS] = sel;
+  cpu.segBase[SS] = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) | 0;
+  cpu.segLimit[SS] = (hi & 0x800000) !== 0 ? ((raw << 12) | 0xfff) >>> 0 : raw;
+  cpu.segAttr[SS] = (hi >>> 8) & 0xf0ff;
+  cpu.segRd[SS] = 1;
+  cpu.segWr[SS] = 1;
+}
+
+/**
+ * Delivery through a 32-bit interrupt or trap gate to a non-conforming code
+ * segment at the same or (from the TSS stack) an inner level (SDM Vol. 3
+ * §6.12.1), with the accounting of `deliver` and `raiseEvent`; `rf` is the
+ * RF bit of the pushed EFLAGS image.
+ */
+export function deliverFast(cpu: Cpu, vector: number, errorCode: number, software: boolean, rf: number): boolean {
+  if (!cpu.fastEvents || cpu.debug.dataBreakpoints || vector * 8 + 7 > cpu.idtLimit) return false;
+  const entry = cpu.tlb.entry, m = cpu.ram32;
+  const cpl = cpu.cpl;
+  // the gate: present 32-bit interrupt (0xE) or trap (0xF) gate; INT n also needs gate DPL >= CPL
+  const gl = (cpu.idtBase + vector * 8) | 0;
+  const ge = entry[gl >>> 12]!;
+  if ((ge & TLB_READ_SUP) === 0 || (gl & 7) !== 0) return false;
+  const gw = ((ge & ~0xfff) | (gl & 0xfff)) >>> 2;
+  const lo = m[gw]!, hi = m[gw + 1]!;
+  if ((hi & 0x9e00) !== 0x8e00 || (software && ((hi >>> 13) & 3) < cpl)) return false;
+  // the target code segment, DPL <= CPL, the offset inside its limit
+  const sel = lo >>> 16;
+  const cw = gdtWord(cpu, sel);
+  if (cw < 0) return false;
+  const codeLo = m[cw]!, codeHi = m[cw + 1]!;
+  const dpl = (codeHi >>> 13) & 3;
+  // ring 0 belongs to the ring-0 host when there is one (it takes the event)
+  if ((codeHi & CODE_MASK) !== CODE_OK || dpl > cpl || (dpl === 0 && cpu.host !== null)) return false;
+  const offset = (hi & 0xffff0000) | (lo & 0xffff);
+  const craw = (codeLo & 0xffff) | (codeHi & 0xf0000);
+  if (offset >>> 0 > ((codeHi & 0x800000) !== 0 ? ((craw << 12) | 0xfff) >>> 0 : craw)) return false;
+  const words = errorCode >= 0 ? 1 : 0;
+  let fw: number;
+  if (dpl < cpl) {
+    // inner level: SS:ESP from the 32-bit TSS (§7.2.1), checked as tssStack and checkInnerStack do
+    const tl = (cpu.trBase + dpl * 8 + 4) | 0;
+    if ((cpu.trAttr & 8) === 0 || dpl * 8 + 9 > cpu.trLimit || (tl & 3) !== 0 || (tl & 0xfff) > 0xff8) return false;
+    const te = entry[tl >>> 12]!;
+    if ((te & TLB_READ_SUP) === 0) return false;
+    const tw = ((te & ~0xfff) | (tl & 0xfff)) >>> 2;
+    const newEsp = m[tw]!, newSs = m[tw + 1]! & 0xffff;
+    if ((newSs & 3) !== dpl) return false;
+    const sw = gdtWord(cpu, newSs);
+    if (sw < 0) return false;
+    const ssLo = m[sw]!, ssHi = m[sw + 1]!;
+    if ((ssHi & STACK_MASK) !== STACK_OK || ((ssHi >>> 13) & 3) !== dpl) return false;
+    // SS ESP EFLAGS CS EIP [error code] inside the limit (writeFrame's check), in one page
+    const size = 20 + words * 4;
+    const first = (newEsp - size) | 0;
+    const sraw = (ssLo & 0xffff) | (ssHi & 0xf0000);
+    const slimit = (ssHi & 0x800000) !== 0 ? ((sraw << 12) | 0xfff) >>> 0 : sraw;
+    if (first >>> 0 > (newEsp - 1) >>> 0 || (newEsp - 1) >>> 0 > slimit) return false;
+    const fl = (((ssLo >>> 16) | ((ssHi & 0xff) << 16) | (ssHi & 0xff000000)) + first) | 0;
+    const fe = entry[fl >>> 12]!;
+    if ((fe & TLB_WRITE_SUP) === 0 || (fl & 3) !== 0 || (fl & 0xfff) > 0x1000 - size) return false;
+    const fp = (fe & ~0xfff) | (fl & 0xfff);
+    if (cpu.ram.codePages[fp >>> 12] !== 0) return false;
+    fw = (fp >>> 2) + words;
+    m[fw + 3] = cpu.regs[ESP]!;
+    m[fw + 4] = cpu.segSel[SS]!;
+    loadStackFast(cpu, newSs, ssLo, ssHi);
+    cpu.regs[ESP] = first;
+  } else {
+    // same level: the frame goes on SS:ESP (a 32-bit expand-up stack); CPL 3 writes take the general path
+    if (cpl === 3 || cpu.segWr[SS] === 0 || (cpu.segAttr[SS]! & (1 << 14)) === 0) return false;
+    const esp = cpu.regs[ESP]!;
+    const size = 12 + words * 4;
+    const first = (esp - size) | 0;
+    if (first >>> 0 > (esp - 1) >>> 0 || (esp - 1) >>> 0 > cpu.segLimit[SS]!) return false;
+    const fl = (cpu.segBase[SS]! + first) | 0;
+    const fe = entry[fl >>> 12]!;
+    if ((fe & TLB_WRITE_SUP) === 0 || (fl & 3) !== 0 || (fl & 0xfff) > 0x1000 - size) return false;
+    const fp = (fe & ~0xfff) | (fl & 0xfff);
+    if (cpu.ram.codePages[fp >>> 12] !== 0) return false;
+    fw = (fp >>> 2) + words;
+    cpu.regs[ESP] = first;
+  }
+  if (words !== 0) m[fw - 1] = errorCode;
+  m[fw] = cpu.eip;
+  m[fw + 1] = cpu.segSel[CS]!;
+  m[fw + 2] = cpu.eflags | rf;
+  loadCodeFast(cpu, sel, dpl, codeLo, codeHi);
+  cpu.eip = offset;
+  let rest = cpu.eflagsRest & ~(TF | NT | RF | VM);
+  if ((hi & 0x100) === 0) rest &= ~IF; // interrupt gate
+  cpu.eflagsRest = rest;
+  cpu.clock.now += cpu.costs.interrupt;
+  cpu.deliveries++;
+  cpu.debug.pending = 0;
+  return true;
+}
+
+/**
+ * 32-bit IRET to a non-conforming code segment at the same or an outer
+ * level, the frame's 20 bytes (read whether or not SS:ESP follow) an aligned
+ * TLB hit in one page of a 32-bit stack.
+ */
+export function iretFast(cpu: Cpu): boolean {
+  const flagsBefore = cpu.eflagsRest;
+  if (!cpu.fastEvents || (flagsBefore & NT) !== 0 || cpu.segRd[SS] === 0 || (cpu.segAttr[SS]! & (1 << 14)) === 0) return false;
+  const sp = cpu.regs[ESP]!;
+  if ((sp >>> 0) + 19 > cpu.segLimit[SS]!) return false;
+  const lin = (cpu.segBase[SS]! + sp) | 0;
+  const e = cpu.tlb.entry[lin >>> 12]!;
+  // readMask is 0 while data breakpoints are armed
+  if ((e & cpu.readMask) === 0 || (lin & 3) !== 0 || (lin & 0xfff) > 0xfec) return false;
+  const m = cpu.ram32;
+  const w = ((e & ~0xfff) | (lin & 0xfff)) >>> 2;
+  const newEip = m[w]!, newCs = m[w + 1]! & 0xffff, newFlags = m[w + 2]!;
+  const cpl = cpu.cpl, rpl = newCs & 3;
+  if (rpl < cpl || ((newFlags & VM) !== 0 && cpl === 0)) return false;
+  const cw = gdtWord(cpu, newCs);
+  if (cw < 0) return false;
+  const codeLo = m[cw]!, codeHi = m[cw + 1]!;
+  if ((codeHi & CODE_MASK) !== CODE_OK || ((codeHi >>> 13) & 3) !== rpl) return false;
+  const craw = (codeLo & 0xffff) | (codeHi & 0xf0000);
+  if (newEip >>> 0 > ((codeHi & 0x800000) !== 0 ? ((craw << 12) | 0xfff) >>> 0 : craw)) return false;
+  if (rpl === cpl) {
+    loadCodeFast(cpu, newCs, rpl, codeLo, codeHi);
+    setFlagsFromIret(cpu, newFlags, true, cpl);
+    cpu.regs[ESP] = sp + 12;
+  } else {
+    // outer level: SS:ESP follow, SS checked against the new level as checkOuterStack does
+    const newEsp = m[w + 3]!, newSs = m[w + 4]! & 0xffff;
+    if ((newSs & 3) !== rpl) return false;
+    const sw = gdtWord(cpu, newSs);
+    if (sw < 0) return false;
+    const ssLo = m[sw]!, ssHi = m[sw + 1]!;
+    if ((ssHi & STACK_MASK) !== STACK_OK || ((ssHi >>> 13) & 3) !== rpl) return false;
+    setFlagsFromIret(cpu, newFlags, true, cpl);
+    loadCodeFast(cpu, newCs, rpl, codeLo, codeHi);
+    loadStackFast(cpu, newSs, ssLo, ssHi);
+    cpu.regs[ESP] = newEsp;
+    nullInaccessibleSegments(cpu);
+  }
+  cpu.eip = newEip;
+  if ((cpu.eflagsRest & (TF | RF)) !== 0 || (cpu.eflagsRest & ~flagsBefore & IF) !== 0) cpu.attention = 1;
+  cpu.rfLoaded = (cpu.eflagsRest & RF) !== 0;
+  cpu.debug.pending = 0;
+  return true;
+}

@@ -123,10 +123,7 @@ export function loadCodeSegment(cpu: Cpu, sel: number, cpl: number): void {
   cpu.csDescLo = desc[0]!;
   cpu.csDescHi = desc[1]!;
   setSegment(cpu, CS, (sel & 0xfffc) | cpl, descBase(lo, hi), descLimit(lo, hi), descAttr(desc[1]!));
-  if (cpu.cpl !== cpl) {
-    cpu.cpl = cpl;
-    cpu.updateAccessMasks();
-  }
+  if (cpu.cpl !== cpl) cpu.changeCpl(cpl);
 }
 
 /**

@@ -100,6 +100,67 @@ for (const compile of [true, false]) {
   }
 }
 
+// ---- backward branches ---------------------------------------------------------------------
+
+/**
+ * A loop whose forward JNE leaves the loop head's block on most iterations,
+ * so the block that starts at `skip` follows the backward JNZ into the loop
+ * head (block-compiler.ts: predicted taken). At ECX = 10 the load from the
+ * not-present page 0x9000 faults inside that followed part; the #PF handler
+ * counts, maps the page and returns, and the load runs again.
+ */
+function followProgram(tm: TestMachine): { skip: number; end: number } {
+  const c = new Code(CODE);
+  c.emit(0xb9, ...le32(60)); // mov ecx, 60
+  const loop = c.here;
+  c.emit(0x01, 0xcb); // add ebx, ecx
+  c.emit(0x83, 0xf9, 10); // cmp ecx, 10
+  const jne = c.here;
+  c.emit(0x75, 0); // jne skip (patched below)
+  c.emit(0x8b, 0x05, ...le32(0x9000)); // mov eax, [0x9000]
+  const skip = c.here;
+  c.bytes[jne - CODE + 1] = skip - (jne + 2);
+  c.emit(0x42); // inc edx
+  c.emit(0x49); // dec ecx
+  c.rel8(0x75, loop); // jnz loop
+  c.emit(...EXIT);
+  c.place(tm.pc);
+  flatGdt(tm);
+  const pte = identityPaging(tm.pc, 4);
+  tm.pc.ram.write32(pte(9), 0);
+  tm.pc.ram.write32(0x9000 + 0x1000, 0x1234); // what the load finds once 0x9000 maps 0xa000
+  new Code(0x2000)
+    .emit(0xff, 0x05, ...le32(0x7000)) // inc dword [0x7000]
+    .emit(0xc7, 0x05, ...le32(pte(9)), ...le32(0xa000 | 7)) // map linear 0x9000 -> 0xa000
+    .emit(0x83, 0xc4, 0x04) // add esp, 4
+    .emit(0xcf) // iret
+    .place(tm.pc);
+  gate(tm, 14, SEL_CODE0, 0x2000);
+  tm.cpu.cr3 = PAGE_DIR;
+  tm.cpu.cr0 = 0x80000011;
+  return { skip, end: c.here };
+}
+
+test("a block follows a backward branch: same state, cycles and instruction count as the interpreter, with a fault in the followed part", () => {
+  const runs = [true, false].map((compile) => {
+    const tm = testMachine();
+    tm.cpu.compileBlocks = compile;
+    tm.cpu.hotThreshold = 2;
+    const { skip, end } = followProgram(tm);
+    runToExit(tm.pc);
+    const followed = tm.cpu.dc.blocks.some((b) => b !== undefined && b.eip === skip && b.count > 3);
+    return { state: snapshot(tm.cpu), now: tm.pc.clock.now, instructions: tm.cpu.instructions, faults: tm.pc.ram.read32(0x7000), end, followed };
+  });
+  const [compiled, interpreted] = runs;
+  assert.equal(compiled!.followed, true, "the block at skip goes on into the loop head");
+  assert.equal(compiled!.faults, 1);
+  assert.deepEqual(compiled!.state.regs, withRegs(interpreted!.state.regs, {}));
+  assert.equal(compiled!.state.regs[EAX], 0x1234);
+  assert.equal(compiled!.state.regs[EBX], (60 * 61) / 2);
+  assert.equal(compiled!.state.eip, compiled!.end);
+  assert.deepEqual({ ...compiled!, followed: false }, { ...interpreted!, followed: false });
+});
+
 // ---- determinism -------------------------------------------------------------------------
 
 /**

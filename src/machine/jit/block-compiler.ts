@@ -6,7 +6,9 @@
  * plain instructions (plain-ops.ts) are emitted inline when a generator
  * exists, or as a call of the interpreter's handler with their slot; the
  * first non-plain instruction ends the block (EIP set, handler called,
- * return). So a compiled block does exactly what the interpreter would do,
+ * return). A Jcc is a side exit; a backward one (a loop's branch) may
+ * instead be followed to its target, not taking it being the exit (see
+ * isJcc). So a compiled block does exactly what the interpreter would do,
  * instruction by instruction, with fewer dispatches and constants folded.
  *
  * Faults: before each instruction that may fault the block stores its EIP
@@ -16,12 +18,13 @@
  * them). Generated code uses no allocation per instruction.
  */
 import type { Cpu } from "../cpu/cpu.js";
-import { F_MEM, F_REP, F_REPNE } from "../cpu/decoder.js";
+import { F_MEM, F_O32, F_REP, F_REPNE } from "../cpu/decoder.js";
 import { HANDLERS } from "../cpu/handler-table.js";
 import type { Handler } from "../cpu/handlers.js";
 import { isPlain } from "./plain-ops.js";
 import { pop, push } from "../cpu/operands.js";
 import { smulHigh } from "../cpu/exec-alu.js";
+import { iret, softwareInterrupt } from "../cpu/interrupts.js";
 import {
   EMITTED_MAY_FAULT, EMITTED_NO_FAULT, FLAGS_USE, FLAGS_WRITES_ALL, NOT_EMITTED, emitInstruction, flagsEffect,
   type EmitContext,
@@ -30,7 +33,7 @@ import {
 export interface CompiledBlock {
   /** EIP of the first instruction (the block is valid only when entered there). */
   readonly eip: number;
-  /** EIP just past the last instruction (for the CS limit check at entry). */
+  /** EIP just past the block's highest instruction (for the CS limit check at entry). */
   readonly end: number;
   /** Number of instructions in one pass. */
   readonly count: number;
@@ -45,29 +48,38 @@ export interface CompiledBlock {
   readonly bound: number;
   /**
    * Run the block; a block whose last instruction jumps back to its start
-   * loops inside while a further pass still fits before `stop` (a cycle
-   * count). Returns the number of instructions executed; the caller charges
+   * loops inside while a further pass still fits before `cpu.blockStop` (a
+   * cycle count, kept in a field: a double argument would be boxed on every
+   * call). Returns the number of instructions executed; the caller charges
    * their base cost.
    */
-  readonly run: (cpu: Cpu, stop: number) => number;
+  readonly run: (cpu: Cpu) => number;
 }
 
 const MAX_INSTRUCTIONS = 48;
 
-type BlockFactory = (handlers: readonly Handler[], helpers: typeof HELPERS) => (cpu: Cpu, stop: number) => number;
+type BlockFactory = (handlers: readonly Handler[], helpers: typeof HELPERS) => (cpu: Cpu) => number;
 
 /** Functions generated code may call (passed in as `X`). */
-const HELPERS = { push, pop, smulHigh };
+const HELPERS = { push, pop, smulHigh, softwareInterrupt, iret };
 
 interface Planned {
   slot: number;
   eip: number;
   next: number;
   plain: boolean;
+  /** A Jcc predicted taken: the block goes on at its target, and not taking it is the side exit. */
+  follow: boolean;
 }
 
-/** Jcc: a side exit when taken; the block goes on with the fall-through path. */
+/**
+ * Jcc: a side exit when taken; the block goes on with the fall-through path.
+ * A backward Jcc (a loop's branch) to an instruction of the same page that
+ * is not yet in the block is predicted taken instead, so that a loop whose
+ * head starts another block still runs as one block per iteration.
+ */
 const isJcc = (op: number): boolean => (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f);
+const jccRel = (op: number, imm: number): number => (op < 0x100 ? (imm << 24) >> 24 : imm);
 
 /**
  * Compile the block starting at `slot` (instruction at `eip`, linear `lin`).
@@ -87,8 +99,20 @@ export function compileBlock(
     const next = o16Code ? (e + len) & 0xffff : (e + len) | 0;
     const string = op >= 0xa4 && op <= 0xaf && op !== 0xa8 && op !== 0xa9;
     const plain = string ? (flags & (F_REP | F_REPNE)) === 0 : isPlain(op, dc.reg[s]!);
-    plan.push({ slot: s, eip: e, next, plain });
+    plan.push({ slot: s, eip: e, next, plain, follow: false });
     if (!plain && !isJcc(op)) break;
+    if (isJcc(op) && !o16Code && (flags & F_O32) !== 0 && plan.length < MAX_INSTRUCTIONS) {
+      const to = (next + jccRel(op, dc.imm[s]!)) | 0;
+      const toLin = (lin + (to - eip)) | 0;
+      if (to >>> 0 < e >>> 0 && to !== eip && (toLin >>> 12) === (lin >>> 12) && !plan.some((p) => p.eip === to)) {
+        const ts = nextSlot(toLin);
+        if (ts > 0) {
+          plan[plan.length - 1]!.follow = true;
+          e = to; l = toLin; s = ts;
+          continue;
+        }
+      }
+    }
     e = next; l = (l + len) | 0;
     if (plan.length >= MAX_INSTRUCTIONS || (l & 0xfff) === 0 || (l >>> 12) !== (lin >>> 12)) break;
     const ns = nextSlot(l);
@@ -102,8 +126,8 @@ export function compileBlock(
   const lines: string[] = [];
   const ctx: EmitContext = {
     cpu, lines, producer: null, temp: 0, blockEip: eip, count, index: 0, loops: false,
-    loopCondition: `cpu.clock.now + (n + ${count}) * ${costs.simple} + ${bound} <= stop`,
-    flagsDead: false,
+    loopCondition: `cpu.clock.now + (n + ${count}) * ${costs.simple} + ${bound} <= cpu.blockStop`,
+    flagsDead: false, follow: false,
   };
   // backward liveness of the arithmetic flags: live at the block's end and at every use
   const dead: boolean[] = new Array<boolean>(count).fill(false);
@@ -121,6 +145,7 @@ export function compileBlock(
     const marker = `cpu.startEip = ${p.eip}; cpu.blockIndex = ${i};`;
     ctx.index = i;
     ctx.flagsDead = dead[i]!;
+    ctx.follow = p.follow;
     const at = lines.length;
     if (!p.plain) {
       const last = i === count - 1;
@@ -145,14 +170,16 @@ export function compileBlock(
   }
   const temps = ctx.temp > 0 ? `let ${Array.from({ length: ctx.temp }, (_, i) => `t${i}`).join(", ")};` : "";
   const body = ctx.loops ? `for (;;) {\ncpu.blockBase = n;\n${lines.join("\n")}\n}` : lines.join("\n");
-  const source = `return function block(cpu, stop) {
+  const source = `return function block(cpu) {
 const r = cpu.regs, r16 = cpu.regs16, r8 = cpu.regs8, lf = cpu.lf;
 let n = 0;
 ${temps}
 ${body}
 };`;
   const factory = new Function("H", "X", source) as BlockFactory;
-  return { eip, end: plan[count - 1]!.next, count, bound, run: factory(HANDLERS, HELPERS) };
+  // a block that followed a branch backward ends highest somewhere before its last instruction
+  const end = plan.some((p) => p.follow) ? Math.max(...plan.map((p) => p.next >>> 0)) : plan[count - 1]!.next;
+  return { eip, end, count, bound, run: factory(HANDLERS, HELPERS) };
 }
 
 function isStackWrite(op: number): boolean {

@@ -38,6 +38,8 @@ export interface EmitContext {
   loopCondition: string;
   /** The current instruction's flags are overwritten before anyone can see them. */
   flagsDead: boolean;
+  /** The current instruction is a Jcc the block follows when taken (block-compiler.ts). */
+  follow: boolean;
 }
 
 /** Results of `emitInstruction`. */
@@ -230,6 +232,12 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
     if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
       const c = op & 0xf;
       const rel = op < 0x100 ? (imm << 24) >> 24 : imm;
+      if (ctx.follow) {
+        // predicted taken: the block goes on at the target; not taken leaves it
+        L.push(`if (!(${condition(ctx, c)})) { cpu.eip = ${next}; return n + ${done}; }`);
+        L.push(`if (${((next + rel) | 0) >>> 0} > ${cs}) ${fallback}`);
+        return true;
+      }
       L.push(`if (${condition(ctx, c)}) ${jump(rel)}`);
       // not taken: the block goes on (or ends here when this is its last instruction)
       if (last) L.push(`cpu.eip = ${next}; return n + ${done};`);
@@ -243,6 +251,15 @@ function emit(ctx: EmitContext, s: number, eip: number, next: number, ender: boo
     }
     if (op === 0xeb || op === 0xe9) {
       L.push(jump(op === 0xeb ? (imm << 24) >> 24 : imm));
+      return true;
+    }
+    // INT n and IRET: their functions directly, without the handler's decoding of the slot
+    if (op === 0xcd) {
+      L.push(`${marker} cpu.eip = ${next}; X.softwareInterrupt(cpu, ${imm & 0xff}); return n + ${done};`);
+      return true;
+    }
+    if (op === 0xcf) {
+      L.push(`${marker} cpu.eip = ${next}; X.iret(cpu, ${!o16}); return n + ${done};`);
       return true;
     }
     return false;
