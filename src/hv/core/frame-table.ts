@@ -104,6 +104,16 @@ export class FrameTable {
   private readonly freePos: Int32Array;
   private freeTop: number;
   private ops: TypeOps = refuseTyping;
+  /**
+   * TLB coherence (Xen's tlbflush_timestamp): the flush epoch at which each
+   * frame last lost a page-table mapping. A frame unmapped since the last
+   * full TLB flush may still be reachable, writable, through a stale TLB
+   * entry, so before it takes a new type or a new owner `staleTlb` runs
+   * (the hypervisor flushes the TLB).
+   */
+  private readonly unmappedAt: Uint32Array;
+  private tlbEpoch = 1;
+  staleTlb: () => void = () => {};
 
   constructor(frames: number) {
     assert(Number.isInteger(frames) && frames > 0 && frames < 0x80000000, `frame count ${frames}`);
@@ -116,6 +126,7 @@ export class FrameTable {
     this.linear = new Int32Array(frames);
     this.freeStack = new Int32Array(frames);
     this.freePos = new Int32Array(frames);
+    this.unmappedAt = new Uint32Array(frames);
     // Lowest MFN on top, so allocation hands out ascending frames.
     for (let i = 0; i < frames; i++) {
       const mfn = frames - 1 - i;
@@ -123,6 +134,20 @@ export class FrameTable {
       this.freePos[mfn] = i;
     }
     this.freeTop = frames;
+  }
+
+  /** A page-table entry mapping `mfn` went away (the TLB may still hold it until the next flush). */
+  noteUnmapped(mfn: Mfn): void {
+    this.unmappedAt[mfn] = this.tlbEpoch;
+  }
+
+  /** The whole TLB was flushed: no frame unmapped before now is reachable any more. */
+  noteTlbFlush(): void {
+    this.tlbEpoch = (this.tlbEpoch + 1) >>> 0 || 1;
+  }
+
+  private flushIfStale(mfn: Mfn): void {
+    if (this.unmappedAt[mfn] === this.tlbEpoch) this.staleTlb();
   }
 
   /** Install the validator (the PV paging layer, or a shadow-paging one). */
@@ -199,6 +224,7 @@ export class FrameTable {
   }
 
   private takeFree(mfn: Mfn, domid: DomId): void {
+    this.flushIfStale(mfn); // a new owner must not inherit the old one's TLB entries
     const pos = this.freePos[mfn]!;
     const last = this.freeStack[--this.freeTop]!;
     this.freeStack[pos] = last;
@@ -249,6 +275,8 @@ export class FrameTable {
     }
     // Type count 0 → 1: the type may change; a change needs re-validation.
     if (this.typeInfo[mfn] !== typeInfo) {
+      // an old writable mapping may survive in the TLB: flush before the frame becomes a table
+      if (baseType(typeInfo) !== PGT.WRITABLE) this.flushIfStale(mfn);
       this.typeInfo[mfn] = typeInfo;
       this.flags[mfn]! &= ~FRAME_FLAG.VALIDATED;
     }

@@ -6,10 +6,13 @@
  * included, as Xen's flush_area_local(FLUSH_TLB_GLOBAL) does.
  */
 import type { Cpu } from "../../machine/cpu/cpu.js";
+import type { FrameTable } from "./frame-table.js";
 
-export function hostFlushTlb(cpu: Cpu): void {
+/** A full flush; the frame table learns that no stale translation survives it. */
+export function hostFlushTlb(cpu: Cpu, frames: FrameTable): void {
   cpu.clock.now += cpu.costs.serializing;
   cpu.flushTlb(false);
+  frames.noteTlbFlush();
 }
 
 export function hostInvlpg(cpu: Cpu, va: number): void {

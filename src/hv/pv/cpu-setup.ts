@@ -17,6 +17,7 @@ import { HV_LIMITS, HV_SEL, HV_VA, type HypervisorArea } from "./hypervisor-area
 const CR0_PE = 1 << 0, CR0_ET = 1 << 4, CR0_NE = 1 << 5, CR0_WP = 1 << 16, CR0_PG = 1 << 31;
 const CR4_PAE = 1 << 5;
 const CR0_TS = 1 << 3;
+const EFER_NXE = 1 << 11;
 
 /** The CPU's cached attribute word (access byte | flags nibble << 12) of a raw descriptor's high dword. */
 const attrOf = (hi: number): number => ((hi >>> 8) & 0xff) | (((hi >>> 20) & 0xf) << 12);
@@ -47,6 +48,8 @@ export function setupHostCpu(cpu: Cpu, area: HypervisorArea): void {
   cpu.cr0 = (CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG) >>> 0;
   cpu.halted = true;
   cpu.eflags = 0x202;
+  // NX usable in guest page tables (Xen sets EFER.NXE on CPUs with NX, §5.3)
+  cpu.efer |= EFER_NXE;
   // CPUID at ring 1 and 3 faults, so guests see the domain's CPUID policy (§6.11, Xen's PV CPUID faulting)
   cpu.miscFeaturesEnables = 1;
 }

@@ -163,7 +163,7 @@ export class PvDomain {
     gt.seedEntry(GNTTAB_RESERVED.CONSOLE, 0, o.built.consoleMfn, GTF.permit_access);
     gt.seedEntry(GNTTAB_RESERVED.XENSTORE, 0, o.built.storeMfn, GTF.permit_access);
     this.grantPtes = new PvGrantPtes({ tables: hv.tables, domid: o.domid, grantPtes: hv.grantPtes, currentL3: () => hv.current().baseptr });
-    this.guest = new PvGuestMemory(hv.mem, () => ({ l3: this.hv.current().baseptr * PAGE.SIZE, nx: false }));
+    this.guest = new PvGuestMemory(hv.mem, () => ({ l3: this.hv.current().baseptr * PAGE.SIZE, nx: true }));
     const sharedInfo = (o.built.sharedInfoMfn * PAGE.SIZE) as Paddr;
     this.evtchn = new EvtchnDomain({ domid: o.domid, vcpus: o.vcpus, mem: hv.mem, sharedInfo }, hv.evtchnHooks);
     for (let id = 0; id < o.vcpus; id++) this.vcpus.push(this.newVcpu(id, sharedInfo));
@@ -177,7 +177,7 @@ export class PvDomain {
       current: () => hv.current(), loadBaseptr: (v) => hv.loadBaseptr(v), externalRefs: () => hv.externalRefs(),
       setLdt: (v, base, ents) => hv.setLdt(v, base, ents),
       domainExists: (id) => id === 0 || hv.domain(id) !== undefined,
-      checkInvariants: hv.checkInvariants, crash: (m) => this.crash(m),
+      crash: (m) => this.crash(m),
     });
     this.registerHypercalls();
   }
@@ -271,7 +271,7 @@ export class PvDomain {
       domid: this.domid, privileged: false, frames: hv.frames, guest: this.guest, grants: this.grants, ptes: this.grantPtes,
       grantTableOf: (domid) => hv.domain(domid)?.grants,
       crash: (reason) => this.crash(reason),
-      flushTlb: () => hostFlushTlb(hv.cpu),
+      flushTlb: () => hostFlushTlb(hv.cpu, hv.frames),
     };
   }
 

@@ -49,7 +49,7 @@ import { setupHostCpu } from "./cpu-setup.js";
 import { validateSegDescPage } from "./descriptor-tables.js";
 import { Domain0 } from "./domain0.js";
 import { PvDomain, type HypervisorServices } from "./domain.js";
-import type { ExternalRef } from "./invariants.js";
+import { checkInvariants, type ExternalRef } from "./invariants.js";
 import { tryEmulate } from "./priv-op-host.js";
 import { GrantPteSet } from "./grant-pte.js";
 import { destroyDomain } from "./domain-teardown.js";
@@ -121,6 +121,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   fpuSwitches = 0;
   private inHypercall = false;
   private resched = false;
+  private switching = false;
   private slice: TimerHandle | undefined;
   private nextDomid = 1;
 
@@ -131,6 +132,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     this.checkInvariants = o.checkInvariants ?? false;
     this.scheduler = o.scheduler ?? new RoundRobin<PvVcpu>();
     this.frames = new FrameTable(Math.floor(o.ram.size / PAGE.SIZE));
+    this.frames.staleTlb = () => hostFlushTlb(this.cpu, this.frames);
     const area = new HypervisorArea(this.mem, this.frames);
     this.area = area;
     this.tables = new PvPageTables(this.mem, this.frames, {
@@ -234,6 +236,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
         } finally {
           this.inHypercall = false;
         }
+        if (this.checkInvariants) this.checkAfterHypercall(d);
         if (d.end === undefined && v.state === "running") v.traps.upcall();
       } else if (!frame.external && frame.vector < 256) {
         if (frame.vector === NM && this.fpuOwner !== v) {
@@ -336,12 +339,22 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
 
   /** Pick the next vCPU and switch to it (or idle). */
   private schedule(): void {
-    this.resched = false;
-    const prev = this.running;
-    const pick = this.scheduler.pick(this.time.systemTime(), prev?.state === "running" ? prev : undefined);
-    const next = pick?.next;
-    if (next !== prev) this.contextSwitch(prev, next);
-    this.reapDying();
+    // a scheduling point raised while switching (the incoming domain crashed) is taken after the switch
+    if (this.switching) { this.resched = true; return; }
+    this.switching = true;
+    let pick: { next: PvVcpu; sliceNs: bigint } | undefined;
+    try {
+      do {
+        this.resched = false;
+        const prev = this.running;
+        pick = this.scheduler.pick(this.time.systemTime(), prev?.state === "running" ? prev : undefined);
+        const next = pick?.next;
+        if (next !== prev) this.contextSwitch(prev, next);
+        this.reapDying();
+      } while (this.resched);
+    } finally {
+      this.switching = false;
+    }
     if (this.slice !== undefined) this.cpu.clock.cancel(this.slice);
     this.slice = undefined;
     if (pick !== undefined) {
@@ -395,13 +408,14 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
     this.area.setFastTrap(next.traps.fastTrap());
     this.loadBaseptr(next);
     if (next.startFrame !== undefined) this.enterStartFrame(next, d);
+    cpu.attention = 1;
+    if (d.end !== undefined) return; // its start frame crashed it: the schedule loop picks again
     this.time.updateVcpuSystemTime(this.mem, next.vcpuInfo);
     try {
       next.traps.upcall();
     } catch (e) {
       d.crash(`hypervisor error: ${e instanceof Error ? e.message : String(e)}`);
     }
-    cpu.attention = 1;
   }
 
   /** A vCPU's first run after VCPUOP_initialise: its registers through the CPU's IRET and segment checks. */
@@ -459,7 +473,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       this.domainOf(v).crash("PDPT shadow refused by the CPU");
       return;
     }
-    hostFlushTlb(this.cpu);
+    hostFlushTlb(this.cpu, this.frames);
   }
 
   /** MMUEXT_SET_LDT: release the old LDT pages; the LDTR names the LDT area with the new limit (none for 0 entries). */
@@ -495,6 +509,20 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
 
   kernelStackChanged(v: PvVcpu): void {
     if (v === this.running) this.area.setKernelStack(v.traps.kernelSs, v.traps.kernelSp);
+  }
+
+  /**
+   * Test builds (TSXEN_CHECK_INVARIANTS=1): the frame table and every page
+   * table checked after each hypercall; a foreign frame in an L1 is allowed
+   * only where the mapping domain holds a live grant mapping from its owner.
+   * A violation crashes the calling domain.
+   */
+  private checkAfterHypercall(d: PvDomain): void {
+    const bad = checkInvariants(this.mem, this.frames, {
+      external: this.externalRefs(),
+      allowForeign: (mapper, owner) => this.domains.get(mapper)?.grants.mappings().some((m) => m.domid === owner) === true,
+    });
+    if (bad.length > 0) d.crash(`frame-table invariant violated: ${bad.slice(0, 3).join("; ")}`);
   }
 
   externalRefs(): ExternalRef[] {

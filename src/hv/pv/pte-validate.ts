@@ -127,6 +127,7 @@ export function putPageFromL1e(ctx: PteContext, lo: number, hi: number): void {
   if (!isPresent(lo)) return;
   const mfn = entryMfn(lo, hi);
   if (isIomem(ctx.frames, mfn)) return;
+  ctx.frames.noteUnmapped(mfn);
   if ((lo & PTE.RW) !== 0) ctx.frames.putPageType(mfn);
   ctx.frames.putPage(mfn);
 }
@@ -163,12 +164,13 @@ function getL2LinearPagetable(frames: FrameTable, lo: number, mfn: Mfn, l2: Mfn,
   if (mfn === l2) return true;
   if (frames.owner[l2] !== d) return false;
   if (frames.getPage(mfn, d) !== 0) return false;
-  if (frames.linear[l2]! < 0 || frames.linear[mfn]! > 0 || !frames.isTable(mfn, PGT.L2)) {
+  // plain PGT_l2_page_table: a slot-3 L2 (PGT_pae_xen_l2) is never a linear target
+  if (frames.linear[l2]! < 0 || frames.linear[mfn]! > 0 || !frames.isTable(mfn, PGT.L2) || frames.typeInfo[mfn] !== PGT.L2) {
     frames.putPage(mfn);
     return false;
   }
   // Already validated and in use: this cannot re-enter validation.
-  if (frames.getPageType(mfn, frames.typeInfo[mfn]!) !== 0) {
+  if (frames.getPageType(mfn, PGT.L2) !== 0) {
     frames.putPage(mfn);
     return false;
   }
@@ -183,6 +185,7 @@ export function putPageFromL2e(ctx: PteContext, lo: number, hi: number, l2: Mfn)
   const mfn = entryMfn(lo, hi);
   if (mfn === l2) return;
   const { frames } = ctx;
+  frames.noteUnmapped(mfn); // a linear mapping made the frame's contents reachable
   if (baseType(frames.typeInfo[mfn]!) === PGT.L2) {
     frames.linear[mfn]!++;
     frames.linear[l2]!--;
