@@ -228,3 +228,26 @@ test("determinism: the block compiler takes interrupts at the same instruction a
   );
   assert.deepEqual(a.state, b.state);
 });
+
+// ---- the clock as an instruction at the end of a block sees it ---------------------------
+
+test("RDTSC ending a compiled loop's block reads the same time as in the interpreter", () => {
+  // 200 passes of a tight loop, then RDTSC in the same block as the loop's exit path
+  const c = new Code(CODE);
+  c.emit(0xb9, ...le32(200)); // mov ecx, 200
+  const loop = c.here;
+  c.emit(0x01, 0xc8); // add eax, ecx
+  c.emit(0x49); // dec ecx
+  c.rel8(0x75, loop); // jnz loop
+  c.emit(0x0f, 0x31); // rdtsc  (the block after the loop: straight on from the jnz)
+  c.emit(0x89, 0xc6); // mov esi, eax
+  c.emit(0x89, 0xd7); // mov edi, edx
+  c.emit(...EXIT);
+  const run = (compile: boolean): { tsc: number[]; now: number } => {
+    const r = runCode(c, { compile, setup: (tm) => { tm.cpu.hotThreshold = 1; } });
+    return { tsc: [r.after.regs[ESI]!, r.after.regs[EDI]!], now: r.pc.clock.now };
+  };
+  const interp = run(false), jit = run(true);
+  assert.deepEqual(jit, interp);
+  assert.ok(interp.tsc[0]! > 200 * 3, "the TSC counted the loop");
+});

@@ -150,7 +150,10 @@ export function compileBlock(
     if (!p.plain) {
       const last = i === count - 1;
       if (emitInstruction(ctx, p.slot, p.eip, p.next, true, last) === NOT_EMITTED) {
-        lines.push(`${marker} cpu.eip = ${p.next}; H[${op}](cpu, ${p.slot}); return n + ${i + 1};`);
+        // the handler may read the clock (RDTSC, a timer port): it must see the cost of the
+        // instructions before it, as in the interpreter; the caller charges them after the block
+        const before = `(n + ${i}) * ${costs.simple}`;
+        lines.push(`${marker} cpu.eip = ${p.next}; cpu.clock.now += ${before}; try { H[${op}](cpu, ${p.slot}); } finally { cpu.clock.now -= ${before}; } return n + ${i + 1};`);
       }
       if (last) break;
       continue;
