@@ -7,7 +7,7 @@
  * tsxen's own messages — goes to stderr (what `xl dmesg` shows).
  *
  * The board gets every domain's memory (--memory MiB each) plus
- * HV_HEADROOM_MIB for the hypervisor's own frames (M2P, descriptor tables).
+ * PV_HEADROOM_MIB for the hypervisor's own frames (M2P, descriptor tables).
  * The run ends when every domain has ended. Status: 0 when all powered off,
  * else the first non-zero of EXIT_DOMAIN_CRASH (a crash or an unknown
  * reason) and EXIT_DOMAIN_REBOOT in domain order; EXIT_IDLE / EXIT_TIMEOUT
@@ -25,7 +25,8 @@ import { EXIT_DATAERR, EXIT_DOMAIN_CRASH, EXIT_DOMAIN_REBOOT, EXIT_IDLE, EXIT_TI
 import { formatPvStats } from "./pv-stats.js";
 
 const SLICE_CYCLES = 24_000_000;
-const HV_HEADROOM_MIB = 16;
+/** Machine memory for the hypervisor's own frames (M2P, descriptor tables) beyond the domains'. */
+export const PV_HEADROOM_MIB = 16;
 
 /** Does the image carry Xen ELF notes (note name "Xen")? An unparsable image is not a Xen kernel. */
 export function isXenKernel(image: Uint8Array): boolean {
@@ -48,7 +49,7 @@ export interface RunPvOptions {
 }
 
 export async function runPv(o: RunPvOptions): Promise<number> {
-  const pc = new Pc({ memoryMiB: o.memoryMiB * o.kernels.length + HV_HEADROOM_MIB, serial: () => {} });
+  const pc = new Pc({ memoryMiB: o.memoryMiB * o.kernels.length + PV_HEADROOM_MIB, serial: () => {} });
   if (o.noJit) pc.cpu.compileBlocks = false;
   const log = (line: string): void => { process.stderr.write(line + "\n"); };
   const several = o.kernels.length > 1;

@@ -22,7 +22,8 @@ import {
   EXIT_DATAERR, EXIT_IDLE, EXIT_NOINPUT, EXIT_TIMEOUT, EXIT_TRIPLE_FAULT, EXIT_USAGE,
 } from "./exit-status.js";
 import { parseArgs, type ParsedArgs } from "./args.js";
-import { isXenKernel, runPv } from "./run-pv.js";
+import { PV_HEADROOM_MIB, isXenKernel, runPv } from "./run-pv.js";
+import { MAX_MEMORY_MIB } from "../machine/pc.js";
 
 /** Simulated cycles per slice: 10 ms of the 2.4 GHz machine. */
 const SLICE_CYCLES = 24_000_000;
@@ -54,8 +55,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const memoryMiB = Number(args.options.memory ?? "128");
-  if (!Number.isInteger(memoryMiB) || memoryMiB < 2 || memoryMiB > 3072) {
-    process.stderr.write(`tsxen run: --memory must be an integer number of MiB between 2 and 3072\n`);
+  if (!Number.isInteger(memoryMiB) || memoryMiB < 2 || memoryMiB > MAX_MEMORY_MIB) {
+    process.stderr.write(`tsxen run: --memory must be an integer number of MiB between 2 and ${MAX_MEMORY_MIB}\n`);
     return EXIT_USAGE;
   }
   const timeout = args.options.timeout === undefined ? Infinity : Number(args.options.timeout);
@@ -77,6 +78,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (typeof image === "string") { process.stderr.write(image + "\n"); return EXIT_NOINPUT; }
       if (!isXenKernel(image)) { process.stderr.write(`tsxen run: ${path}: not a Xen PV kernel (only PV kernels run side by side)\n`); return EXIT_USAGE; }
       kernels.push({ path, image });
+    }
+    if (memoryMiB * kernels.length + PV_HEADROOM_MIB > MAX_MEMORY_MIB) {
+      process.stderr.write(`tsxen run: ${kernels.length} domains of ${memoryMiB} MiB and the hypervisor's ${PV_HEADROOM_MIB} MiB exceed the machine's ${MAX_MEMORY_MIB} MiB\n`);
+      return EXIT_USAGE;
     }
     return runPv({
       kernels, memoryMiB, vcpus, cmdline: args.options.cmdline ?? "", timeout, noJit: args.flags["no-jit"] === true,

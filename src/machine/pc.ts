@@ -46,6 +46,12 @@ export interface PcOptions {
   debugExit?: boolean;
 }
 
+/**
+ * The most RAM the board takes: physical addresses stay below 2 GiB, so that
+ * the CPU's TLB entries and physical addresses fit int32 (docs/machine.md).
+ */
+export const MAX_MEMORY_MIB = 2047;
+
 /** Why `runFor` returned. */
 export type StopReason = "running" | "exit" | "idle" | "stopped";
 
@@ -66,6 +72,9 @@ export class Pc {
   constructor(opts: PcOptions) {
     const costs = opts.costs ?? XEON_2400;
     this.clock = new SimClock(costs.hz);
+    if (!Number.isInteger(opts.memoryMiB) || opts.memoryMiB < 1 || opts.memoryMiB > MAX_MEMORY_MIB) {
+      throw new RangeError(`board memory ${opts.memoryMiB} MiB: 1 to ${MAX_MEMORY_MIB}`);
+    }
     this.ram = new Ram(opts.memoryMiB * 1024 * 1024);
     this.cpu = new Cpu(this.ram, this.ports, this.clock, costs, opts.tlb);
     this.cpu.fpu = new Fpu();

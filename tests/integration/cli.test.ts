@@ -158,6 +158,7 @@ test("bad command lines: status 64 (EX_USAGE) with a message, nothing run", () =
     ["memory too small", ["run", k, "--memory", "1"], /--memory must be/],
     ["memory not a number", ["run", k, "--memory", "lots"], /--memory must be/],
     ["memory too large", ["run", k, "--memory", "4096"], /--memory must be/],
+    ["memory at 2 GiB", ["run", k, "--memory", "2048"], /--memory must be .* 2047/],
     ["zero timeout", ["run", k, "--timeout", "0"], /--timeout must be/],
     ["negative timeout", ["run", k, "--timeout=-1"], /--timeout must be/],
     ["no kernel", ["run"], /expected KERNEL\.elf/],
