@@ -289,6 +289,15 @@ function mapGrant(s: Setup, d: PvDomain, dom: number, ref: number, host: number,
   return { status: (st << 16) >> 16, handle: read32(s, d, ARG + 20), bus: read32(s, d, ARG + 24) };
 }
 
+test("grant_table_op naming domain 0: it exists (its grant table answers), and it granted nothing", () => {
+  const s = world();
+  const before = snap(s);
+  // ref 0 of domain 0's table is an empty entry: "Bad flags" (general_error), not bad_domain
+  assert.equal(mapGrant(s, s.a, 0, 0, VA, GNTMAP.host_map).status, GNTST.general_error);
+  assert.equal(mapGrant(s, s.a, 0, 1 << 20, VA, GNTMAP.host_map).status, GNTST.bad_gntref, "beyond its table");
+  assertUnchanged(s, before, "grant map from domain 0");
+});
+
 test("grant_table_op: a frame the other domain did not grant to the caller cannot be mapped", () => {
   const s = world();
   const before = snap(s);

@@ -84,6 +84,8 @@ export interface HypervisorServices {
   setRealTs(v: PvVcpu): void;
   /** Machine-wide record of which L1 entries are grant mappings. */
   readonly grantPtes: GrantPteSet;
+  /** Domain 0's grant table (domid 0 in grant operations). */
+  readonly dom0Grants: GrantTable;
   /** A live domain by id (not DOMID_SELF). */
   domain(domid: number): PvDomain | undefined;
   /** References held outside page tables by every domain (for the invariant checker). */
@@ -269,7 +271,7 @@ export class PvDomain {
     const hv = this.hv;
     return {
       domid: this.domid, privileged: false, frames: hv.frames, guest: this.guest, grants: this.grants, ptes: this.grantPtes,
-      grantTableOf: (domid) => hv.domain(domid)?.grants,
+      grantTableOf: (domid) => (domid === 0 ? hv.dom0Grants : hv.domain(domid)?.grants),
       crash: (reason) => this.crash(reason),
       flushTlb: () => hostFlushTlb(hv.cpu, hv.frames),
     };

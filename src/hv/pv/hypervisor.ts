@@ -52,6 +52,7 @@ import { PvDomain, type HypervisorServices } from "./domain.js";
 import { checkInvariants, type ExternalRef } from "./invariants.js";
 import { tryEmulate } from "./priv-op-host.js";
 import { GrantPteSet } from "./grant-pte.js";
+import type { GrantTable } from "../core/grant-table.js";
 import { destroyDomain } from "./domain-teardown.js";
 import { readCmosTime } from "../core/cmos-time.js";
 import { descriptorTableFault, releaseLdt } from "./ldt.js";
@@ -153,7 +154,7 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
       kick: (d, v) => this.kick(d, v),
       checkPollers: (d, port) => this.checkPollers(d, port),
     };
-    this.dom0 = new Domain0(this.mem, this.frames, this.evtchnHooks);
+    this.dom0 = new Domain0(this.mem, this.frames, this.evtchnHooks, (mfn, pfn) => area.setM2p(mfn, pfn));
     setupHostCpu(o.cpu, area);
     o.cpu.host = this;
   }
@@ -194,6 +195,10 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   get allEnded(): boolean {
     for (const d of this.domains.values()) if (d.end === undefined) return false;
     return true;
+  }
+
+  get dom0Grants(): GrantTable {
+    return this.dom0.grants;
   }
 
   domain(domid: number): PvDomain | undefined {
