@@ -8,22 +8,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { XENSTORE, XENSTORE_ERROR, XS, xenstoreDomainInterface } from "../abi/rings.js";
-import { offsetOf } from "../abi/layout.js";
+import { XENSTORE, XENSTORE_ERROR, XS } from "../abi/rings.js";
 import { Ram } from "../machine/memory/ram.js";
-import { Xenstored } from "./xenstored.js";
+import { STORE_RING, Xenstored } from "./xenstored.js";
 
 const DOMID = 7;
 const RING_AT = 0x2000;
-const OFF = {
-  req: offsetOf(xenstoreDomainInterface, "req"),
-  rsp: offsetOf(xenstoreDomainInterface, "rsp"),
-  reqCons: offsetOf(xenstoreDomainInterface, "req_cons"),
-  reqProd: offsetOf(xenstoreDomainInterface, "req_prod"),
-  rspCons: offsetOf(xenstoreDomainInterface, "rsp_cons"),
-  rspProd: offsetOf(xenstoreDomainInterface, "rsp_prod"),
-  error: offsetOf(xenstoreDomainInterface, "error"),
-};
+const OFF = STORE_RING;
 const SIZE = XENSTORE.RING_SIZE;
 const bytes = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: readonly number[]): string => String.fromCharCode(...b);

@@ -22,7 +22,8 @@ import { XenstoreTree, type XsError } from "./xenstore-tree.js";
 
 const HEADER = 16;
 const RING = XENSTORE.RING_SIZE;
-const OFF = {
+/** Byte offsets in the store ring page (xenstore_domain_interface). */
+export const STORE_RING = {
   req: offsetOf(xenstoreDomainInterface, "req"),
   rsp: offsetOf(xenstoreDomainInterface, "rsp"),
   reqCons: offsetOf(xenstoreDomainInterface, "req_cons"),
@@ -60,15 +61,15 @@ class Connection {
   onEvent(): void {
     if (this.dead) return;
     const m = this.mem, r = this.ring;
-    const prod = m.read32(r + OFF.reqProd) >>> 0, cons = m.read32(r + OFF.reqCons) >>> 0;
+    const prod = m.read32(r + STORE_RING.reqProd) >>> 0, cons = m.read32(r + STORE_RING.reqCons) >>> 0;
     const n = (prod - cons) >>> 0;
     if (n > RING) return this.fail();
     if (n > 0) {
       const bytes = new Uint8Array(this.input.length + n);
       bytes.set(this.input);
-      for (let i = 0; i < n; i++) bytes[this.input.length + i] = m.read8(r + OFF.req + ((cons + i) & (RING - 1)));
+      for (let i = 0; i < n; i++) bytes[this.input.length + i] = m.read8(r + STORE_RING.req + ((cons + i) & (RING - 1)));
       this.input = bytes;
-      m.write32(r + OFF.reqCons, prod);
+      m.write32(r + STORE_RING.reqCons, prod);
     }
     while (this.input.length >= HEADER) {
       const dv = new DataView(this.input.buffer, this.input.byteOffset);
@@ -99,8 +100,8 @@ class Connection {
   /** Write as much pending output as the response ring has room for; notify if anything was written. */
   flush(): void {
     const m = this.mem, r = this.ring;
-    let prod = m.read32(r + OFF.rspProd) >>> 0;
-    const cons = m.read32(r + OFF.rspCons) >>> 0;
+    let prod = m.read32(r + STORE_RING.rspProd) >>> 0;
+    const cons = m.read32(r + STORE_RING.rspCons) >>> 0;
     if (((prod - cons) >>> 0) > RING) return this.fail();
     let wrote = false;
     while (this.output.length > 0) {
@@ -108,18 +109,18 @@ class Connection {
       const room = RING - ((prod - cons) >>> 0);
       if (room === 0) break;
       const k = Math.min(room, msg.length);
-      for (let i = 0; i < k; i++) m.write8(r + OFF.rsp + ((prod + i) & (RING - 1)), msg[i]!);
+      for (let i = 0; i < k; i++) m.write8(r + STORE_RING.rsp + ((prod + i) & (RING - 1)), msg[i]!);
       prod = (prod + k) >>> 0;
       wrote = true;
       if (k === msg.length) this.output.shift();
       else this.output[0] = msg.slice(k);
     }
-    if (wrote) { m.write32(r + OFF.rspProd, prod); this.notify(); }
+    if (wrote) { m.write32(r + STORE_RING.rspProd, prod); this.notify(); }
   }
 
   private fail(): void {
     this.dead = true;
-    this.mem.write32(this.ring + OFF.error, XENSTORE_ERROR.RINGIDX);
+    this.mem.write32(this.ring + STORE_RING.error, XENSTORE_ERROR.RINGIDX);
   }
 }
 

@@ -104,6 +104,27 @@ long pv_setup_traps(void);
     ".pushsection .ex_table, \"a\"\n\t.long " fault ", " fixup "\n\t.popsection\n\t"
 struct pv_extable { uint32_t fault, fixup; };
 
+/* Segment probes for tests: the selector in FS, and a dword read through FS
+ * or GS at `off` whose fault the exception table skips (then 0xdeadbeef). */
+static inline uint32_t pv_get_fs(void)
+{
+    uint32_t s;
+    __asm__ volatile ("mov %%fs, %0" : "=r" (s));
+    return s & 0xffff;
+}
+static inline uint32_t pv_read_fs(uint32_t off)
+{
+    uint32_t v = 0xdeadbeef;
+    __asm__ volatile ("1: movl %%fs:(%1), %0\n\t2:\n\t" PV_EXTABLE("1b", "2b") : "+r" (v) : "r" (off) : "memory");
+    return v;
+}
+static inline uint32_t pv_read_gs(uint32_t off)
+{
+    uint32_t v = 0xdeadbeef;
+    __asm__ volatile ("1: movl %%gs:(%1), %0\n\t2:\n\t" PV_EXTABLE("1b", "2b") : "+r" (v) : "r" (off) : "memory");
+    return v;
+}
+
 /* "name: vec=14 err=0002 cr2=40001234 cs=e019 mask=1 if=0 [ss=e033]" */
 void pv_print_exc(const char *name);
 

@@ -87,21 +87,6 @@ static void load_fs(uint32_t sel)
     __asm__ volatile ("1: mov %k0, %%fs\n\t2:\n\t" PV_EXTABLE("1b", "2b") :: "r" (sel) : "memory");
 }
 
-static uint32_t read_fs(uint32_t off)
-{
-    uint32_t v = 0xdeadbeef;
-    __asm__ volatile ("1: movl %%fs:(%1), %0\n\t2:\n\t" PV_EXTABLE("1b", "2b")
-                      : "+r" (v) : "r" (off) : "memory");
-    return v;
-}
-
-static uint32_t get_fs(void)
-{
-    uint32_t s;
-    __asm__ volatile ("mov %%fs, %0" : "=r" (s));
-    return s & 0xffff;
-}
-
 static void check_yes(const char *what, int ok)
 {
     printf("%s: %s\n", what, ok ? "yes" : "no");
@@ -244,7 +229,7 @@ static void ldt_tests(void)
     check_rc("SET_LDT(read-only page, 2 entries)", ext1(MMUEXT_SET_LDT, (uint32_t)ldt_page, 2), 0);
     pv_exc_count = 0;
     load_fs(0x000f);
-    uint32_t fs = get_fs(), v = read_fs((uint32_t)&probe_var);
+    uint32_t fs = pv_get_fs(), v = pv_read_fs((uint32_t)&probe_var);
     printf("load 0x000f into %%fs: %u exception(s), fs=%04x, reads probe_var: 0x%08x\n", pv_exc_count,
            fs, v);
     if (pv_exc_count || fs != 0x000f || v != 0x1d7ab1e5)

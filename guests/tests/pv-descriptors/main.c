@@ -116,29 +116,6 @@ static void load_gs(uint32_t sel)
     __asm__ volatile ("1: mov %k0, %%gs\n\t2:\n\t" PV_EXTABLE("1b", "2b") :: "r" (sel) : "memory");
 }
 
-static uint32_t read_fs(uint32_t off)
-{
-    uint32_t v = 0xdeadbeef;
-    __asm__ volatile ("1: movl %%fs:(%1), %0\n\t2:\n\t" PV_EXTABLE("1b", "2b")
-                      : "+r" (v) : "r" (off) : "memory");
-    return v;
-}
-
-static uint32_t read_gs(uint32_t off)
-{
-    uint32_t v = 0xdeadbeef;
-    __asm__ volatile ("1: movl %%gs:(%1), %0\n\t2:\n\t" PV_EXTABLE("1b", "2b")
-                      : "+r" (v) : "r" (off) : "memory");
-    return v;
-}
-
-static uint32_t get_fs(void)
-{
-    uint32_t s;
-    __asm__ volatile ("mov %%fs, %0" : "=r" (s));
-    return s & 0xffff;
-}
-
 static uint32_t lar(uint32_t sel)
 {
     uint32_t v = 0;
@@ -235,8 +212,8 @@ void test_main(void)
     pv_exc_count = 0;
     load_fs(SEL(1, 1));
     expect_no_exc("load 0x0009");
-    uint32_t fs = get_fs();
-    uint32_t v = read_fs((uint32_t)&probe_var);
+    uint32_t fs = pv_get_fs();
+    uint32_t v = pv_read_fs((uint32_t)&probe_var);
     printf("load 0x0009 into %%fs: fs=%04x, reads probe_var through it: %08x\n", fs, v);
     if (fs != SEL(1, 1) || v != 0x5e9a1234)
         xtf_failure("Fail: want fs=0009 and 5e9a1234\n");
@@ -244,14 +221,14 @@ void test_main(void)
 
     load_fs(SEL(2, 3));
     expect_no_exc("load 0x0013");
-    v = read_fs((uint32_t)&probe_var);
+    v = pv_read_fs((uint32_t)&probe_var);
     printf("load 0x0013 (DPL 3, 2 GiB) into %%fs, reads probe_var: %08x\n", v);
     if (v != 0x5e9a1234)
         xtf_failure("Fail: want 5e9a1234\n");
     expect_no_exc("read through 0x0013");
-    read_fs(0xc0000000);
+    pv_read_fs(0xc0000000);
     expect_exc("#GP reading %fs:0xc0000000", 13, 0);
-    read_fs(0x7ffffffd);
+    pv_read_fs(0x7ffffffd);
     expect_exc("#GP reading 4 bytes at %fs:0x7ffffffd", 13, 0);
     load_fs(0);
 
@@ -281,7 +258,7 @@ void test_main(void)
     print_desc("entry 7 stored", gdt[7], D_DATA_DPL1_FLAT);
     load_gs(SEL(7, 1));
     expect_no_exc("load 0x0039");
-    v = read_gs((uint32_t)&probe_var);
+    v = pv_read_gs((uint32_t)&probe_var);
     printf("load 0x0039 into %%gs, reads probe_var: %08x\n", v);
     if (v != 0x5e9a1234)
         xtf_failure("Fail: want 5e9a1234\n");
