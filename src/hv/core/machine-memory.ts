@@ -17,4 +17,18 @@ export interface MachineMemory {
 }
 
 export const PAGE_SIZE = 4096;
+
+/** Memory that can also write a run of bytes at once (Ram, HostMemory). */
+export interface BulkMachineMemory extends MachineMemory {
+  writePhys(paddr: number, src: Uint8Array): void;
+}
+
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
+/** Scrub machine frame `mfn` (a bulk write where the memory offers one). */
+export function zeroFrame(mem: MachineMemory, mfn: number): void {
+  const base = mfn * PAGE_SIZE;
+  if ("writePhys" in mem) { (mem as BulkMachineMemory).writePhys(base, ZERO_PAGE); return; }
+  for (let off = 0; off < PAGE_SIZE; off += 4) mem.write32(base + off, 0);
+}
 export const mfnToPaddr = (mfn: number): number => mfn * PAGE_SIZE;

@@ -28,7 +28,7 @@ import { hypercallPage } from "../../abi/hypercall-page.js";
 import type { DomId, Mfn } from "../../lib/brand.js";
 import { LoaderError } from "../../machine/boot/elf32.js";
 import { FrameTable, PGT } from "../core/frame-table.js";
-import type { MachineMemory } from "../core/machine-memory.js";
+import { zeroFrame, type MachineMemory } from "../core/machine-memory.js";
 import type { PvPageTables } from "./page-types.js";
 import { inspectPvImage, type PvImage } from "./xen-image.js";
 import type { BsdSymtab } from "./bsd-symtab.js";
@@ -300,11 +300,6 @@ export function buildPvDomain(opts: BuildPvDomainOptions): BuiltDomain | LoaderE
       vmAssist: img.extendedCr3 ? 1 << VMASST_TYPE.pae_extended_cr3 : 0,
     },
   };
-}
-
-function zeroFrame(mem: MachineMemory, m: Mfn): void {
-  const base = m * PAGE.SIZE;
-  for (let off = 0; off < PAGE.SIZE; off += 4) mem.write32(base + off, 0);
 }
 
 function writePte(mem: MachineMemory, table: Mfn, slot: number, target: number, flags: number): void {

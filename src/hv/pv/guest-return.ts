@@ -33,7 +33,7 @@ export function returnToGuest(cpu: Cpu, mem: MachineMemory, area: HypervisorArea
   const base = area.stackFrame * PAGE.SIZE + (FRAME_AT - HV_VA.STACK);
   const words = [f.eip, f.cs & 0xffff, guestEflags(f.eflags), f.esp, f.ss & 0xffff];
   words.forEach((w, i) => mem.write32(base + i * 4, w >>> 0));
-  saved.save(cpu);
+  saved.save(cpu, false); // IRET changes no x87 state
   // the hypervisor runs as an interrupt-gate handler: TF, NT, RF, VM and IF clear (SDM Vol. 3 §6.12.1.3)
   cpu.eflags = cpu.eflags & ~(TF | NT | RF | VM | IF);
   cpu.cpl = 0;
@@ -45,7 +45,7 @@ export function returnToGuest(cpu: Cpu, mem: MachineMemory, area: HypervisorArea
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     fault = { vector: e.vector, errorCode: e.errorCode };
-    saved.restore(cpu);
+    saved.restore(cpu, false);
   }
   for (let i = 0; i < words.length; i++) mem.write32(base + i * 4, 0); // nothing of this vCPU stays behind
   cpu.attention = 1;

@@ -315,14 +315,14 @@ function raiseRpl(sel: number): number {
 }
 
 function u32s(words: number[]): Uint8Array {
-  const b = new Uint8Array(words.length * 4), v = new DataView(b.buffer);
-  words.forEach((w, i) => v.setUint32(i * 4, w >>> 0, true));
+  const b = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => { b[i * 4] = w; b[i * 4 + 1] = w >>> 8; b[i * 4 + 2] = w >>> 16; b[i * 4 + 3] = w >>> 24; });
   return b;
 }
 
 function words32(b: Uint8Array): number[] {
-  const v = new DataView(b.buffer, b.byteOffset, b.length), out: number[] = [];
-  for (let i = 0; i < b.length; i += 4) out.push(v.getUint32(i, true));
+  const out: number[] = [];
+  for (let i = 0; i + 3 < b.length; i += 4) out.push((b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0);
   return out;
 }
 

@@ -28,6 +28,14 @@ export class HostMemory {
   write16(paddr: number, value: number): void { this.charge(); this.ram.write16(paddr, value); }
   write32(paddr: number, value: number): void { this.charge(); this.ram.write32(paddr, value); }
 
+  /** A run of bytes, charged as a 4-bytes-per-access copy. */
+  writePhys(paddr: number, src: Uint8Array): void {
+    const n = Math.ceil(src.length / 4);
+    this.accesses += n;
+    this.clock.now += n * this.cost;
+    this.ram.writePhys(paddr, src);
+  }
+
   private charge(): void {
     this.accesses++;
     this.clock.now += this.cost;
