@@ -21,7 +21,7 @@ import { PvPageTables } from "../pv/page-types.js";
 import { FrameTable, PGT } from "./frame-table.js";
 import { grantTableOp, type GrantOpDomain } from "./grant-table-op.js";
 import { GrantTable } from "./grant-table.js";
-import type { GuestCopy } from "./guest-copy.js";
+import { WindowGuest } from "../../../tests/support/window-guest.js";
 
 const D1 = 1 as DomId, D2 = 2 as DomId, D3 = 3 as DomId;
 const BASE = 0x10000;
@@ -31,35 +31,10 @@ const VA = (slot: number): number => 0xc0000000 + slot * 4096;
 const { PRESENT: P, RW } = PTE;
 const pte = (mfn: number, flags: number): number => ((mfn << 12) | flags) >>> 0;
 
-/** Guest memory [BASE, BASE + 2 pages); reads from `faultFrom` fault, writes from `roFrom`. */
-class FakeGuest implements GuestCopy {
-  readonly bytes = new Uint8Array(0x2000);
-  private readonly view = new DataView(this.bytes.buffer);
-  faultFrom = BASE + 0x2000;
-  roFrom = BASE + 0x2000;
-  copyFromGuest(va: Vaddr, len: number): Uint8Array | undefined {
-    if (va < BASE || va + len > this.faultFrom) return undefined;
-    return this.bytes.slice(va - BASE, va - BASE + len);
-  }
-  copyToGuest(va: Vaddr, bytes: Uint8Array): boolean {
-    if (va < BASE || va + bytes.length > Math.min(this.faultFrom, this.roFrom)) return false;
-    this.bytes.set(bytes, va - BASE);
-    return true;
-  }
-  u16(va: number, v?: number): number {
-    if (v !== undefined) this.view.setUint16(va - BASE, v, true);
-    return this.view.getUint16(va - BASE, true);
-  }
-  i16(va: number): number {
-    return this.view.getInt16(va - BASE, true);
-  }
-  u32(va: number, v?: number): number {
-    if (v !== undefined) this.view.setUint32(va - BASE, v >>> 0, true);
-    return this.view.getUint32(va - BASE, true);
-  }
-  u64(va: number, v?: bigint): bigint {
-    if (v !== undefined) this.view.setBigUint64(va - BASE, v, true);
-    return this.view.getBigUint64(va - BASE, true);
+/** Guest memory [BASE, BASE + 2 pages) (tests/support/window-guest.ts). */
+class FakeGuest extends WindowGuest {
+  constructor() {
+    super(BASE);
   }
 }
 

@@ -14,8 +14,8 @@ import type { DomId, Mfn, Vaddr } from "../../lib/brand.js";
 import { Ram } from "../../machine/memory/ram.js";
 import { checkInvariants } from "../pv/invariants.js";
 import { FrameTable, OWNER_FREE } from "./frame-table.js";
-import type { GuestCopy } from "./guest-copy.js";
 import { memoryOp, type MemoryOpDomain, type MemoryReservation } from "./memory-op.js";
+import { WindowGuest } from "../../../tests/support/window-guest.js";
 
 const D1 = 1 as DomId, D2 = 2 as DomId;
 const BASE = 0x10000;
@@ -23,27 +23,10 @@ const ARG = BASE as Vaddr;
 const LIST = BASE + 0x100;
 const FRAMES = 256;
 
-/** Guest memory [BASE, BASE + 2 pages); bytes from `faultFrom` fault, writes from `roFrom` fault. */
-class FakeGuest implements GuestCopy {
-  readonly bytes = new Uint8Array(0x2000);
-  private readonly view = new DataView(this.bytes.buffer);
-  faultFrom = BASE + 0x2000;
-  roFrom = BASE + 0x2000;
-  copyFromGuest(va: Vaddr, len: number): Uint8Array | undefined {
-    if (va < BASE || va + len > this.faultFrom) return undefined;
-    return this.bytes.slice(va - BASE, va - BASE + len);
-  }
-  copyToGuest(va: Vaddr, bytes: Uint8Array): boolean {
-    if (va < BASE || va + bytes.length > Math.min(this.faultFrom, this.roFrom)) return false;
-    this.bytes.set(bytes, va - BASE);
-    return true;
-  }
-  u16(va: number, v: number): void {
-    this.view.setUint16(va - BASE, v, true);
-  }
-  u32(va: number, v?: number): number {
-    if (v !== undefined) this.view.setUint32(va - BASE, v >>> 0, true);
-    return this.view.getUint32(va - BASE, true);
+/** Guest memory [BASE, BASE + 2 pages) (tests/support/window-guest.ts). */
+class FakeGuest extends WindowGuest {
+  constructor() {
+    super(BASE);
   }
   list(n: number): number[] {
     return Array.from({ length: n }, (_, i) => this.u32(LIST + 4 * i));
