@@ -427,6 +427,8 @@ export class Hypervisor implements Ring0Host, HypervisorServices {
   private enterStartFrame(v: PvVcpu, d: PvDomain): void {
     const f = v.startFrame!;
     v.startFrame = undefined;
+    // the context's debug registers, under set_debugreg's rules (a value they refuse stays at its reset value)
+    for (const reg of [0, 1, 2, 3, 6, 7]) d.setDebugreg(reg, v.debugRegs[reg]!);
     this.cpu.regs.set(f.gprs.map((x) => x | 0));
     const fault = returnToGuest(this.cpu, this.mem, this.area, f);
     if (fault !== undefined) return d.crash(`vCPU ${v.id} start: CS ${hex(f.cs, 4)} / SS ${hex(f.ss, 4)} refused (vector ${fault.vector})`);

@@ -219,3 +219,20 @@ test("get_runstate_info: state, entry time and time per state for the running vC
   assert.equal(vcpuOp(g, VCPUOP.get_runstate_info, 0, UNMAPPED), -ERRNO.EFAULT);
   assert.equal(vcpuOp(g, VCPUOP.get_runstate_info, 0, g.d.built.ptBaseVa), -ERRNO.EFAULT, "a read-only page-table page");
 });
+
+test("initialise's debug registers are loaded under set_debugreg's rules at the vCPU's first run", () => {
+  const g = guest();
+  const v1 = g.d.vcpus[1]!;
+  writeContext(g);
+  poke32(g, g.d, CTX + at("debugreg[0]"), 0x00345678);
+  poke32(g, g.d, CTX + at("debugreg[1]"), 0xf6000000); // in the hypervisor area: refused, stays 0
+  poke32(g, g.d, CTX + at("debugreg[7]"), 0x000d0001 | (1 << 13)); // DR0 enabled, write, 4 bytes; GD: refused whole
+  assert.equal(vcpuOp(g, VCPUOP.initialise, 1, CTX), 0);
+  assert.equal(vcpuOp(g, VCPUOP.up, 1), 0);
+  advanceUntil(g, () => onCpu(g) === v1);
+  const dbg = g.hv.cpu.debug;
+  assert.deepEqual([dbg.read(0) >>> 0, dbg.read(1) >>> 0, dbg.read(7) >>> 0], [0x00345678, 0, 0x400]);
+  // vCPU 0's own debug registers were not touched
+  advanceUntil(g, () => onCpu(g) === g.d.vcpus[0]);
+  assert.equal(g.hv.cpu.debug.read(0) >>> 0, 0);
+});

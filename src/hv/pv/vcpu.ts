@@ -59,7 +59,7 @@ export class PvVcpu {
   iopl = 0;
   /** Virtual CR0.TS (fpu_taskswitch, §6.9). */
   ts = false;
-  /** DR0–DR7 as VCPUOP_initialise gave them (loaded at the first run); afterwards DR0–3 mirror set_debugreg. */
+  /** DR0–DR7 as VCPUOP_initialise gave them (loaded through set_debugreg at the first run); afterwards DR0–3 mirror set_debugreg. */
   readonly debugRegs = new Uint32Array(8);
   /** DR7 enable and R/W-LEN bits of I/O breakpoints: emulated, never loaded into the CPU (§6.10). */
   ioBreakpointBits = 0;
